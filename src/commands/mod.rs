@@ -1,0 +1,3 @@
+//! One module per subcommand. Each takes resolved settings and a `Printer`, never the CLI.
+
+pub mod completions;

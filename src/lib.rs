@@ -1,0 +1,33 @@
+//! llmkit: one binary for LLM HTTP APIs.
+//!
+//! `run` is the whole program once arguments are parsed: it resolves settings, builds what the
+//! chosen command needs (a runtime only for commands that do I/O concurrently) and dispatches
+//! in one `match`. Every arm has the same shape: settings -> `commands::name(...)`.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod output;
+pub mod settings;
+
+use cli::{Cli, Command};
+use error::ExitStatus;
+use output::Printer;
+
+/// Run a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
+    let Cli { global, command } = cli;
+    let printer = Printer::from_global(&global);
+    match command {
+        Command::Completions(args) => commands::completions::print(args.shell),
+        Command::GenerateDocs(args) => commands::completions::generate_docs(&args.out, printer),
+    }
+}
+
+/// A multi-threaded tokio runtime for commands that do network or concurrent file I/O.
+/// Built per command, after settings are validated, so `--version`, `--help` and offline
+/// commands never pay for it.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
