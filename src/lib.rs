@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod output;
 pub mod settings;
+pub mod tokenize;
 
 use cli::{Cli, Command};
 use error::ExitStatus;
