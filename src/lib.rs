@@ -11,6 +11,7 @@ pub mod error;
 pub mod output;
 pub mod settings;
 pub mod tokenize;
+pub mod usage;
 
 use cli::{Cli, Command};
 use error::ExitStatus;
