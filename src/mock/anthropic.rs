@@ -208,7 +208,7 @@ async fn messages(State(st): State<Arc<MockState>>, req: Request) -> Response {
     let api = Api::Anthropic;
     let (parts, body) = match st.receive(req, api).await {
         Ok(x) => x,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let msg = match Messages::parse(&body) {
         Ok(m) => m,
@@ -218,7 +218,7 @@ async fn messages(State(st): State<Arc<MockState>>, req: Request) -> Response {
     let mut planned = match st.plan(api, &parts, input_tokens, Some(msg.max_tokens), msg.fingerprint()).await
     {
         Ok(p) => p,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let stop_reason = if planned.truncated { "max_tokens" } else { "end_turn" };
     let id = format!("msg_mock{:016x}{:08x}", reply::mix(st.config.seed ^ 0xA27, planned.n), planned.n);

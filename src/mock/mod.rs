@@ -47,6 +47,10 @@ use limits::Limiter;
 use reply::Rng;
 use wire::{json_response, Api, ApiError};
 
+/// An early answer (401, 400, 429, injected failure) that ends a request. Boxed: a
+/// `Response` is large and these travel in `Result`s.
+pub(crate) type Reject = Box<Response>;
+
 /// Largest request body accepted (a long prompt fits; an accident does not).
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
@@ -208,7 +212,7 @@ impl MockState {
     }
 
     /// Check `--require-key` against `Authorization: Bearer`, `x-api-key` and `api-key`.
-    pub(crate) fn authorize(&self, headers: &HeaderMap, api: Api) -> Result<(), Response> {
+    pub(crate) fn authorize(&self, headers: &HeaderMap, api: Api) -> Result<(), Reject> {
         let Some(expected) = self.config.require_key.as_deref() else { return Ok(()) };
         let bearer = headers
             .get(header::AUTHORIZATION)
@@ -222,16 +226,16 @@ impl MockState {
             return Ok(());
         }
         let none_offered = offered.iter().all(Option::is_none);
-        Err(ApiError::unauthorized(none_offered).response(api))
+        Err(Box::new(ApiError::unauthorized(none_offered).response(api)))
     }
 
     /// Authorize and read the body of a POST.
-    pub(crate) async fn receive(&self, req: Request, api: Api) -> Result<(Parts, Bytes), Response> {
+    pub(crate) async fn receive(&self, req: Request, api: Api) -> Result<(Parts, Bytes), Reject> {
         self.authorize(req.headers(), api)?;
         let (parts, body) = req.into_parts();
         match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
             Ok(bytes) => Ok((parts, bytes)),
-            Err(_) => Err(ApiError::too_large(MAX_BODY_BYTES).response(api)),
+            Err(_) => Err(Box::new(ApiError::too_large(MAX_BODY_BYTES).response(api))),
         }
     }
 
@@ -248,7 +252,7 @@ impl MockState {
         prompt_tokens: u64,
         max_output: Option<u64>,
         fingerprint: u64,
-    ) -> Result<Planned, Response> {
+    ) -> Result<Planned, Reject> {
         let natural = self.config.reply_tokens as usize;
         let take = max_output.map_or(natural, |m| natural.min(usize::try_from(m).unwrap_or(usize::MAX)));
         let cost = prompt_tokens.saturating_add(max_output.unwrap_or(take as u64));
@@ -264,11 +268,11 @@ impl MockState {
         api: Api,
         parts: &Parts,
         tokens: u64,
-    ) -> Result<Planned, Response> {
+    ) -> Result<Planned, Reject> {
         self.admit(api, parts, tokens).await
     }
 
-    async fn admit(&self, api: Api, parts: &Parts, cost: u64) -> Result<Planned, Response> {
+    async fn admit(&self, api: Api, parts: &Parts, cost: u64) -> Result<Planned, Reject> {
         let mut headers = HeaderMap::new();
         if let Some(limiter) = &self.limiter {
             match limiter.admit(cost) {
@@ -277,7 +281,7 @@ impl MockState {
                     let mut resp = refusal.error().response(api);
                     limits::snapshot_headers(resp.headers_mut(), api, &refusal.snapshot);
                     limits::retry_headers(resp.headers_mut(), refusal.retry_after);
-                    return Err(resp);
+                    return Err(Box::new(resp));
                 }
             }
         }
@@ -301,13 +305,13 @@ impl MockState {
                 if matches!(code, 429 | 503 | 529) {
                     limits::retry_headers(resp.headers_mut(), INJECTED_RETRY_AFTER);
                 }
-                return Err(resp);
+                return Err(Box::new(resp));
             }
             Some(FailKind::Drop) => {
-                return Err(drop_connection(parts).await);
+                return Err(Box::new(drop_connection(parts).await));
             }
             Some(FailKind::Hang) => {
-                return Err(std::future::pending::<Response>().await);
+                return Err(std::future::pending::<Reject>().await);
             }
         }
         Ok(Planned {
@@ -461,7 +465,8 @@ mod tests {
 
     #[test]
     fn bad_knobs_are_usage_errors_naming_the_flag() {
-        let cases: [(fn(&mut MockArgs), &str); 8] = [
+        type Edit = fn(&mut MockArgs);
+        let cases: [(Edit, &str); 8] = [
             (|a| a.fail_rate = 2.0, "--fail-rate"),
             (|a| a.fail_rate = f64::NAN, "--fail-rate"),
             (|a| a.jitter = -0.1, "--jitter"),
@@ -497,9 +502,7 @@ mod tests {
 
     #[test]
     fn keys_are_accepted_from_three_headers() {
-        let mut config = MockConfig::default();
-        config.require_key = Some("k1".into());
-        let st = MockState::new(config);
+        let st = MockState::new(MockConfig { require_key: Some("k1".into()), ..MockConfig::default() });
         let with = |name: &'static str, value: &'static str| {
             let mut h = HeaderMap::new();
             h.insert(name, HeaderValue::from_static(value));

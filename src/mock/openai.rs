@@ -300,7 +300,7 @@ async fn chat_completions(State(st): State<Arc<MockState>>, req: Request) -> Res
     let api = Api::OpenAi;
     let (parts, body) = match st.receive(req, api).await {
         Ok(x) => x,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let chat = match Chat::parse(&body) {
         Ok(c) => c,
@@ -311,7 +311,7 @@ async fn chat_completions(State(st): State<Arc<MockState>>, req: Request) -> Res
     let plan = st.plan(api, &parts, prompt_tokens, chat.max_output, chat.fingerprint());
     let mut planned = match plan.await {
         Ok(p) => p,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let finish = if planned.truncated { "length" } else { "stop" };
     let id = format!("chatcmpl-{:016x}{:08x}", reply::mix(st.config.seed ^ 0xC4A7, planned.n), planned.n);
@@ -456,7 +456,7 @@ const MODELS_CREATED: u64 = 1_715_367_049;
 async fn list_models(State(st): State<Arc<MockState>>, req: Request) -> Response {
     let api = Api::OpenAi;
     if let Err(resp) = st.authorize(req.headers(), api) {
-        return resp;
+        return *resp;
     }
     let data = MODELS
         .iter()
@@ -474,7 +474,7 @@ async fn list_models(State(st): State<Arc<MockState>>, req: Request) -> Response
 async fn get_model(State(st): State<Arc<MockState>>, Path(id): Path<String>, req: Request) -> Response {
     let api = Api::OpenAi;
     if let Err(resp) = st.authorize(req.headers(), api) {
-        return resp;
+        return *resp;
     }
     let model = ModelObject { id, object: "model", created: MODELS_CREATED, owned_by: "llmkit-mock" };
     json_response(StatusCode::OK, serde_json::to_vec(&model).unwrap_or_default())
@@ -547,7 +547,7 @@ async fn embeddings(State(st): State<Arc<MockState>>, req: Request) -> Response 
     let api = Api::OpenAi;
     let (parts, body) = match st.receive(req, api).await {
         Ok(x) => x,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let req: EmbeddingsRequest = match parse_body(&body, api) {
         Ok(r) => r,
@@ -579,14 +579,16 @@ async fn embeddings(State(st): State<Arc<MockState>>, req: Request) -> Response 
         None if model.contains("large") => 3072,
         None => 1536,
         Some(d) if (1..=MAX_DIMENSIONS).contains(&d) => d as usize,
-        Some(d) => return ApiError::invalid(
-            format!(
+        Some(d) => {
+            return ApiError::invalid(
+                format!(
                 "Invalid 'dimensions': expected a value between 1 and {MAX_DIMENSIONS}, but got {d} instead."
             ),
-            Some("dimensions".into()),
-            Some("invalid_value"),
-        )
-        .response(api),
+                Some("dimensions".into()),
+                Some("invalid_value"),
+            )
+            .response(api)
+        }
     };
     let enc = encoding_for(&model);
     let prompt_tokens: u64 = items
@@ -598,7 +600,7 @@ async fn embeddings(State(st): State<Arc<MockState>>, req: Request) -> Response 
         .sum();
     let planned = match st.plan_embedding(api, &parts, prompt_tokens).await {
         Ok(p) => p,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let base64 = encoding_format == Some(EncodingFormat::Base64);
     let data = items

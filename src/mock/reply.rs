@@ -334,9 +334,7 @@ pub fn generate(seed: u64, n: usize, take: usize) -> Vec<&'static str> {
         } else if prev == Some(COMMA) {
             // Punctuation pairs like ",." merge into one token: a word always follows a comma.
             WORDS[rng.below(WORDS.len())]
-        } else if i + 1 == n {
-            PERIOD
-        } else if in_sentence >= 6 && i + 2 < n && rng.below(10) == 0 {
+        } else if i + 1 == n || (in_sentence >= 6 && i + 2 < n && rng.below(10) == 0) {
             PERIOD
         } else if since_comma >= 4 && in_sentence >= 3 && i + 2 < n && rng.below(14) == 0 {
             COMMA
