@@ -895,14 +895,14 @@ struct ChatRequestView<'a> {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "a string or an array of messages")]
 enum InputView<'a> {
     Text(#[serde(borrow)] Cow<'a, str>),
     Items(#[serde(borrow)] Vec<MessageView<'a>>),
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "a string or an array of strings")]
 enum PromptView<'a> {
     Text(#[serde(borrow)] Cow<'a, str>),
     Many(#[serde(borrow)] Vec<Cow<'a, str>>),
@@ -947,14 +947,14 @@ impl MessageView<'_> {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "any JSON value")]
 enum FieldView<'a> {
     Text(#[serde(borrow)] Cow<'a, str>),
     Other(serde::de::IgnoredAny),
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "a string or an array of content parts")]
 enum ContentView<'a> {
     Text(#[serde(borrow)] Cow<'a, str>),
     Parts(#[serde(borrow)] Vec<PartView<'a>>),
@@ -1012,7 +1012,7 @@ impl PartView<'_> {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "a URL string or an object with `url`")]
 enum ImageUrlView<'a> {
     Object {
         #[serde(default, borrow)]
@@ -1044,7 +1044,7 @@ impl FunctionCallView<'_> {
 /// `{"type": "function", "function": {...}}` (OpenAI) or a bare function (Anthropic tools,
 /// Responses tools, legacy `functions`).
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "a tool definition object")]
 enum ToolView<'a> {
     OpenAi {
         #[serde(borrow)]
@@ -1088,7 +1088,7 @@ struct PropertyView<'a> {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "a type name or an array of type names")]
 enum TypeView<'a> {
     One(#[serde(borrow)] Cow<'a, str>),
     Many(#[serde(borrow)] Vec<Cow<'a, str>>),

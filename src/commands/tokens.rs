@@ -1037,11 +1037,12 @@ fn count_line(
         return Err(fail("expected a JSON object".into()));
     }
     let meta: BatchLine = serde_json::from_value(value.clone()).map_err(|e| fail(e.to_string()))?;
-    let (endpoint, body) = match meta.body {
-        Some(body) => (Endpoint::from_url(meta.url.as_deref()), body),
-        None => (Endpoint::Chat, value),
+    let (endpoint, body, field) = match meta.body {
+        Some(body) => (Endpoint::from_url(meta.url.as_deref()), body, "body."),
+        None => (Endpoint::Chat, value, ""),
     };
-    let (c, model, enc, approximate) = count_request(settings, endpoint, &body).map_err(fail)?;
+    let (c, model, enc, approximate) =
+        count_request(settings, endpoint, &body).map_err(|e| fail(format!("{field}{e}")))?;
     Ok(RequestCount {
         source: source.clone(),
         line: Some(n),
