@@ -28,6 +28,9 @@ _llmkit() {
             llmkit,serve)
                 cmd="llmkit__subcmd__serve"
                 ;;
+            llmkit,tokens)
+                cmd="llmkit__subcmd__tokens"
+                ;;
             llmkit__subcmd__help,completions)
                 cmd="llmkit__subcmd__help__subcmd__completions"
                 ;;
@@ -40,6 +43,9 @@ _llmkit() {
             llmkit__subcmd__help,serve)
                 cmd="llmkit__subcmd__help__subcmd__serve"
                 ;;
+            llmkit__subcmd__help,tokens)
+                cmd="llmkit__subcmd__help__subcmd__tokens"
+                ;;
             *)
                 ;;
         esac
@@ -47,7 +53,7 @@ _llmkit() {
 
     case "${cmd}" in
         llmkit)
-            opts="-v -q -h -V --verbose --quiet --config --help --version completions serve generate-docs help"
+            opts="-v -q -h -V --verbose --quiet --config --help --version tokens completions serve generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -105,7 +111,7 @@ _llmkit() {
             return 0
             ;;
         llmkit__subcmd__help)
-            opts="completions serve generate-docs help"
+            opts="tokens completions serve generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -174,6 +180,20 @@ _llmkit() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        llmkit__subcmd__help__subcmd__tokens)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         llmkit__subcmd__serve)
             opts="-v -q -h -V --addr --seed --reply-tokens --ttft --itl --jitter --rpm --tpm --fail-rate --fail-kinds --require-key --verbose --quiet --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -223,6 +243,52 @@ _llmkit() {
                     ;;
                 --require-key)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        llmkit__subcmd__tokens)
+            opts="-m -e -v -q -h -V --model --encoding --encode --decode --truncate --chunk --messages --context --allow-special --hidden --no-ignore --format --verbose --quiet --config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -m)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --encoding)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --truncate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --chunk)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv jsonl" -- "${cur}"))
                     return 0
                     ;;
                 --config)

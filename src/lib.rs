@@ -23,6 +23,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     let Cli { global, command } = cli;
     let printer = Printer::from_global(&global);
     match command {
+        Command::Tokens(args) => {
+            commands::tokens::run(commands::tokens::TokensSettings::resolve(args)?, printer)
+        }
         Command::Completions(args) => commands::completions::print(args.shell),
         Command::GenerateDocs(args) => commands::completions::generate_docs(&args.out, printer),
         Command::Serve(args) => {
