@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod output;
+pub mod pricing;
 pub mod settings;
 pub mod tokenize;
 pub mod usage;
