@@ -23,6 +23,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     let Cli { global, command } = cli;
     let printer = Printer::from_global(&global);
     match command {
+        Command::Cost(args) => commands::cost::run(settings::cost::CostSettings::resolve(&args)?, printer),
         Command::Completions(args) => commands::completions::print(args.shell),
         Command::GenerateDocs(args) => commands::completions::generate_docs(&args.out, printer),
     }
