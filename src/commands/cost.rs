@@ -14,7 +14,9 @@ use crate::cli::Format;
 use crate::error::{Error, ExitStatus};
 use crate::output::{write_report, Printer};
 use crate::pricing::{ModelPrice, PriceTable};
-use crate::settings::cost::{CostCommandSettings, CostSettings, EstimateSettings, Period, PricesSettings, PromptSize};
+use crate::settings::cost::{
+    CostCommandSettings, CostSettings, EstimateSettings, Period, PricesSettings, PromptSize,
+};
 use crate::tokenize::Encoding;
 use crate::usage::Usage;
 
@@ -159,7 +161,9 @@ struct PriceRow<'a> {
 /// The price shown for a model: flat, or the first tier's for tiered models.
 fn shown(p: &ModelPrice) -> (Option<f64>, Option<f64>, Option<f64>, Option<f64>) {
     match p.tiers.first().filter(|_| p.input.is_none()) {
-        Some(t) => (t.input, t.output.or(p.output), t.cache_read.or(p.cache_read), t.cache_write.or(p.cache_write)),
+        Some(t) => {
+            (t.input, t.output.or(p.output), t.cache_read.or(p.cache_read), t.cache_write.or(p.cache_write))
+        }
         None => (p.input, p.output, p.cache_read, p.cache_write),
     }
 }
@@ -171,7 +175,9 @@ fn prices_cmd(table: &PriceTable, s: &PricesSettings, printer: Printer) -> anyho
         .filter(|(k, _)| filter.as_ref().is_none_or(|f| f.matches(k)))
         .filter(|(_, p)| {
             s.provider.as_deref().is_none_or(|want| {
-                p.provider.as_deref().is_some_and(|have| have.eq_ignore_ascii_case(want) || have.starts_with(want))
+                p.provider
+                    .as_deref()
+                    .is_some_and(|have| have.eq_ignore_ascii_case(want) || have.starts_with(want))
             })
         })
         .map(|(k, p)| {
@@ -214,15 +220,20 @@ fn prices_cmd(table: &PriceTable, s: &PricesSettings, printer: Printer) -> anyho
         "context",
         "max out",
     ];
+    let csv = s.format == Format::Csv;
+    let int = |n: Option<u64>| match n {
+        None => "-".to_string(),
+        Some(n) if csv => n.to_string(),
+        Some(n) => fmt_int(n),
+    };
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            let mut model = r.model.to_string();
-            if r.tiered {
-                model.push_str(" (tiered)");
-            } else if let Some(a) = r.long_context_above {
-                model.push_str(&format!(" (>{}k dearer)", a / 1000));
-            }
+            let model = match (csv, r.tiered, r.long_context_above) {
+                (false, true, _) => format!("{} (tiered)", r.model),
+                (false, false, Some(a)) => format!("{} (>{}k dearer)", r.model, a / 1000),
+                _ => r.model.to_string(),
+            };
             vec![
                 model,
                 r.provider.unwrap_or("-").to_string(),
@@ -232,8 +243,8 @@ fn prices_cmd(table: &PriceTable, s: &PricesSettings, printer: Printer) -> anyho
                 per_million(r.cache_write_per_1m.map(|v| v / 1e6)),
                 per_million(r.batch_input_per_1m.map(|v| v / 1e6)),
                 per_million(r.batch_output_per_1m.map(|v| v / 1e6)),
-                r.max_input_tokens.map(fmt_int).unwrap_or_else(|| "-".into()),
-                r.max_output_tokens.map(fmt_int).unwrap_or_else(|| "-".into()),
+                int(r.max_input_tokens),
+                int(r.max_output_tokens),
             ]
         })
         .collect();
@@ -286,7 +297,11 @@ struct EstimateRow {
 }
 
 /// The (name, table key) pairs `-m` selects: globs expand over the table, names resolve.
-pub fn select_models<'t>(table: &'t PriceTable, specs: &[String], printer: &Printer) -> anyhow::Result<Vec<(String, &'t str)>> {
+pub fn select_models<'t>(
+    table: &'t PriceTable,
+    specs: &[String],
+    printer: &Printer,
+) -> anyhow::Result<Vec<(String, &'t str)>> {
     let mut out: Vec<(String, &str)> = Vec::new();
     for spec in specs {
         if NameFilter::is_glob(spec) {
@@ -331,10 +346,10 @@ pub fn spread(per_request: f64, requests: u64, per: Period) -> (f64, f64) {
     }
 }
 
-/// Tokens of `text` sent as one user message, as OpenAI's cookbook counts chat requests
-/// (3 per message + 3 for the reply primer).
+/// Tokens of `text` sent as one user message, counted like any chat request.
 fn prompt_file_tokens(enc: Encoding, text: &str) -> u64 {
-    enc.count(text) as u64 + 3 + 3
+    let body = serde_json::json!({"messages": [{"role": "user", "content": text}]});
+    crate::tokenize::count_chat_request(enc, &body).prompt_tokens
 }
 
 fn estimate_cmd(table: &PriceTable, s: &EstimateSettings, printer: Printer) -> anyhow::Result<ExitStatus> {
@@ -353,9 +368,8 @@ fn estimate_cmd(table: &PriceTable, s: &EstimateSettings, printer: Printer) -> a
         let (input, tokenizer) = match (&s.input, &prompt_text) {
             (PromptSize::Tokens(n), _) => (*n, None),
             (_, Some(text)) => {
-                let exact = Encoding::for_model(key);
-                let enc = exact.unwrap_or(Encoding::O200kBase);
-                (prompt_file_tokens(enc, text), Some((enc.name(), exact.is_some())))
+                let (enc, exact) = crate::tokenize::encoding_for_model_or_default(Some(key));
+                (prompt_file_tokens(enc, text), Some((enc.name(), exact)))
             }
             (PromptSize::File(_), None) => continue,
         };
@@ -398,12 +412,31 @@ fn estimate_cmd(table: &PriceTable, s: &EstimateSettings, printer: Printer) -> a
     }
     rows.sort_by(|a, b| a.per_request_usd.total_cmp(&b.per_request_usd).then_with(|| a.model.cmp(&b.model)));
 
-    let headers = ["model", "input", "output", "per request", "per day", "per month"];
+    let csv = s.format == Format::Csv;
+    let headers: &[&str] = if csv {
+        &["model", "resolved", "input", "output", "per_request_usd", "per_day_usd", "per_month_usd"]
+    } else {
+        &["model", "input", "output", "per request", "per day", "per month"]
+    };
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            let mut model =
-                if r.model == r.resolved { r.model.clone() } else { format!("{} -> {}", r.model, r.resolved) };
+            if csv {
+                return vec![
+                    r.model.clone(),
+                    r.resolved.clone(),
+                    r.input_tokens.to_string(),
+                    r.output_tokens.to_string(),
+                    r.per_request_usd.to_string(),
+                    r.per_day_usd.to_string(),
+                    r.per_month_usd.to_string(),
+                ];
+            }
+            let mut model = if r.model == r.resolved {
+                r.model.clone()
+            } else {
+                format!("{} -> {}", r.model, r.resolved)
+            };
             if r.tokenizer_exact == Some(false) {
                 model.push_str(" *");
             }
@@ -423,7 +456,7 @@ fn estimate_cmd(table: &PriceTable, s: &EstimateSettings, printer: Printer) -> a
     };
     let doc = EstimateDoc { rows, requests: s.requests, per, batch: s.batch, days_per_month: DAYS_PER_MONTH };
     let mut out = std::io::stdout().lock();
-    write_report(&mut out, s.format, &headers, &cells, &doc, stdout_pretty(&printer))?;
+    write_report(&mut out, s.format, headers, &cells, &doc, stdout_pretty(&printer))?;
     if s.format == Format::Table {
         let mut note = format!(
             "{} request(s) per {per}, {} rates; a month is {DAYS_PER_MONTH} days.",

@@ -6,7 +6,9 @@
 
 use std::path::PathBuf;
 
-use crate::cli::{CostArgs, CostCommand, CostEstimateArgs, CostGroupBy, CostPer, CostPricesArgs, CostReportArgs, Format};
+use crate::cli::{
+    CostArgs, CostCommand, CostEstimateArgs, CostGroupBy, CostPer, CostPricesArgs, CostReportArgs, Format,
+};
 use crate::error::Error;
 use crate::usage::logs::parse_timestamp;
 
@@ -155,7 +157,10 @@ impl CostSettings {
     }
 
     /// Resolve with an explicit environment lookup (tests pass a map).
-    pub fn resolve_with(args: &CostArgs, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<CostSettings> {
+    pub fn resolve_with(
+        args: &CostArgs,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<CostSettings> {
         let CostArgs { prices, command } = args;
         let command = match command {
             CostCommand::Prices(a) => CostCommandSettings::Prices(resolve_prices(a)),
@@ -200,7 +205,9 @@ fn resolve_estimate(args: &CostEstimateArgs) -> anyhow::Result<CostCommandSettin
         }));
     }
     if models.is_empty() {
-        return Err(usage_err("give at least one model with -m MODEL (a glob like 'gpt-4o*' compares several)"));
+        return Err(usage_err(
+            "give at least one model with -m MODEL (a glob like 'gpt-4o*' compares several)",
+        ));
     }
     let input = match (input, prompt_file) {
         (Some(n), _) => PromptSize::Tokens(*n),
@@ -240,13 +247,13 @@ fn resolve_estimate(args: &CostEstimateArgs) -> anyhow::Result<CostCommandSettin
     }))
 }
 
-fn resolve_report(args: &CostReportArgs, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<ReportSettings> {
+fn resolve_report(
+    args: &CostReportArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<ReportSettings> {
     let CostReportArgs { files, by, since, until, project, budget, fx, strict, output } = args;
-    let (files, default_ledger) = if files.is_empty() {
-        (vec![default_ledger(env)?], true)
-    } else {
-        (files.clone(), false)
-    };
+    let (files, default_ledger) =
+        if files.is_empty() { (vec![default_ledger(env)?], true) } else { (files.clone(), false) };
     let mut keys = Vec::new();
     for b in by {
         let key = match b {
@@ -268,12 +275,16 @@ fn resolve_report(args: &CostReportArgs, env: &dyn Fn(&str) -> Option<String>) -
         keys.push(GroupBy::Model);
     }
     let since = match since {
-        Some(s) => Some(parse_timestamp(s).ok_or_else(|| usage_err(format!("--since `{s}`: not a date or RFC 3339 time")))?),
+        Some(s) => Some(
+            parse_timestamp(s)
+                .ok_or_else(|| usage_err(format!("--since `{s}`: not a date or RFC 3339 time")))?,
+        ),
         None => None,
     };
     let until = match until {
         Some(s) => {
-            let t = parse_timestamp(s).ok_or_else(|| usage_err(format!("--until `{s}`: not a date or RFC 3339 time")))?;
+            let t = parse_timestamp(s)
+                .ok_or_else(|| usage_err(format!("--until `{s}`: not a date or RFC 3339 time")))?;
             // A bare date means the whole day.
             Some(if s.trim().len() == 10 { t + 86_399 } else { t })
         }
@@ -374,7 +385,18 @@ mod tests {
 
     #[test]
     fn report_flags_are_validated() {
-        let r = report(&["llmkit", "cost", "report", "a.jsonl", "--by", "day,model", "--by", "day", "--until", "2026-01-31"]);
+        let r = report(&[
+            "llmkit",
+            "cost",
+            "report",
+            "a.jsonl",
+            "--by",
+            "day,model",
+            "--by",
+            "day",
+            "--until",
+            "2026-01-31",
+        ]);
         assert_eq!(r.by, vec![GroupBy::Day, GroupBy::Model]);
         assert_eq!(r.until, Some(parse_timestamp("2026-01-31T23:59:59Z").unwrap()));
         let r = report(&["llmkit", "cost", "report", "a", "--budget", "100"]);
@@ -399,8 +421,14 @@ mod tests {
 
     #[test]
     fn estimate_requires_sizes_that_add_up() {
-        let s = resolve(&["llmkit", "cost", "estimate", "-m", "gpt-4o", "--input", "100", "--output", "10", "--cached", "40"], &[])
-            .unwrap();
+        let s = resolve(
+            &[
+                "llmkit", "cost", "estimate", "-m", "gpt-4o", "--input", "100", "--output", "10", "--cached",
+                "40",
+            ],
+            &[],
+        )
+        .unwrap();
         let CostCommandSettings::Estimate(e) = s.command else { panic!() };
         assert_eq!(e.input, PromptSize::Tokens(100));
         assert_eq!((e.cached, e.requests, e.per), (40, 1, Period::Day));
@@ -414,8 +442,13 @@ mod tests {
             let err = resolve(bad, &[]).unwrap_err();
             assert_eq!(crate::error::exit_code_for(&err), 2, "{bad:?}: {err}");
         }
-        let s = resolve(&["llmkit", "cost", "estimate", "--batch-file", "b.jsonl", "--assume-output", "50"], &[]).unwrap();
-        assert!(matches!(s.command, CostCommandSettings::BatchFile(BatchFileSettings { assume_output: Some(50), .. })));
+        let s =
+            resolve(&["llmkit", "cost", "estimate", "--batch-file", "b.jsonl", "--assume-output", "50"], &[])
+                .unwrap();
+        assert!(matches!(
+            s.command,
+            CostCommandSettings::BatchFile(BatchFileSettings { assume_output: Some(50), .. })
+        ));
     }
 
     #[test]

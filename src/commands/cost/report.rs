@@ -281,8 +281,20 @@ fn day_label(day: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-const MONTHS: [&str; 12] =
-    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
 
 /// Project monthly spend from daily costs, as of `reference` (unix seconds).
 pub fn project(daily: &BTreeMap<i64, f64>, reference: i64, method: Projection) -> ProjectionOut {
@@ -373,7 +385,8 @@ fn counters_json(c: &Counters, fx: &[crate::settings::cost::Fx]) -> Map<String, 
 }
 
 fn label(agg: &Aggregator<'_>, dim: GroupBy, v: u32) -> String {
-    let dated = |v: u32, f: &dyn Fn(i64) -> String| if v == u32::MAX { "(none)".to_string() } else { f(v as i64) };
+    let dated =
+        |v: u32, f: &dyn Fn(i64) -> String| if v == u32::MAX { "(none)".to_string() } else { f(v as i64) };
     match dim {
         GroupBy::Day => dated(v, &|d| day_label(d)),
         GroupBy::Week => dated(v, &|monday| {
@@ -392,9 +405,19 @@ fn label(agg: &Aggregator<'_>, dim: GroupBy, v: u32) -> String {
 
 pub fn run(table: &PriceTable, s: &ReportSettings, printer: Printer) -> anyhow::Result<ExitStatus> {
     let mut agg = Aggregator::new(table, &s.by, s.since, s.until);
-    let total_bytes: u64 =
-        s.files.iter().filter_map(|p| std::fs::metadata(p).ok()).filter(|m| m.is_file()).map(|m| m.len()).sum();
-    let bar = progress::bar(&printer, s.no_progress, Some(total_bytes), "{bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec}");
+    let total_bytes: u64 = s
+        .files
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum();
+    let bar = progress::bar(
+        &printer,
+        s.no_progress,
+        Some(total_bytes),
+        "{bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec}",
+    );
     for path in &s.files {
         if s.default_ledger && !path.exists() {
             return Err(Error::usage(format!(
@@ -418,20 +441,28 @@ pub fn run(table: &PriceTable, s: &ReportSettings, printer: Printer) -> anyhow::
         printer.verbose(format!("skipped {}:{}: {}", sk.file, sk.loc, sk.reason));
     }
     if agg.skipped_count > agg.skipped.len() as u64 {
-        printer.verbose(format!("... and {} more skipped lines", agg.skipped_count - agg.skipped.len() as u64));
+        printer
+            .verbose(format!("... and {} more skipped lines", agg.skipped_count - agg.skipped.len() as u64));
     }
 
     // Rows, most expensive first.
     let mut groups: Vec<(&[u32; MAX_KEYS], &Counters)> = agg.groups.iter().collect();
     groups.sort_by(|a, b| {
-        b.1.cost_usd.total_cmp(&a.1.cost_usd).then_with(|| b.1.requests.cmp(&a.1.requests)).then_with(|| a.0.cmp(b.0))
+        b.1.cost_usd
+            .total_cmp(&a.1.cost_usd)
+            .then_with(|| b.1.requests.cmp(&a.1.requests))
+            .then_with(|| a.0.cmp(b.0))
     });
     // Time keys read best in time order.
     if s.by.first().is_some_and(|d| matches!(d, GroupBy::Day | GroupBy::Week | GroupBy::Month)) {
-        groups.sort_by(|a, b| a.0[0].cmp(&b.0[0]).then_with(|| b.1.cost_usd.total_cmp(&a.1.cost_usd)).then_with(|| a.0.cmp(b.0)));
+        groups.sort_by(|a, b| {
+            a.0[0].cmp(&b.0[0]).then_with(|| b.1.cost_usd.total_cmp(&a.1.cost_usd)).then_with(|| a.0.cmp(b.0))
+        });
     }
-    let rows_labels: Vec<Vec<String>> =
-        groups.iter().map(|(k, _)| s.by.iter().enumerate().map(|(i, d)| label(&agg, *d, k[i])).collect()).collect();
+    let rows_labels: Vec<Vec<String>> = groups
+        .iter()
+        .map(|(k, _)| s.by.iter().enumerate().map(|(i, d)| label(&agg, *d, k[i])).collect())
+        .collect();
 
     let reference = s.until.or(agg.last_ts);
     let projection = match (s.projection, reference) {
@@ -462,7 +493,8 @@ pub fn run(table: &PriceTable, s: &ReportSettings, printer: Printer) -> anyhow::
     match s.format {
         Format::Table | Format::Csv => {
             let mut headers: Vec<String> = s.by.iter().map(|d| d.name().to_string()).collect();
-            headers.extend(["requests", "input", "cached", "output", "reasoning", "cost USD"].map(String::from));
+            headers
+                .extend(["requests", "input", "cached", "output", "reasoning", "cost USD"].map(String::from));
             headers.extend(s.fx.iter().map(|f| format!("cost {}", f.currency)));
             let num = |n: u64| if s.format == Format::Csv { n.to_string() } else { fmt_int(n) };
             let money = |x: f64| if s.format == Format::Csv { format!("{x}") } else { fmt_amount(x) };
@@ -514,7 +546,10 @@ pub fn run(table: &PriceTable, s: &ReportSettings, printer: Printer) -> anyhow::
                     _ => Map::new(),
                 };
                 for f in &s.fx {
-                    m.insert(format!("monthly_{}", f.currency.to_ascii_lowercase()), Value::from(p.monthly_usd * f.rate));
+                    m.insert(
+                        format!("monthly_{}", f.currency.to_ascii_lowercase()),
+                        Value::from(p.monthly_usd * f.rate),
+                    );
                 }
                 m
             });
@@ -526,10 +561,10 @@ pub fn run(table: &PriceTable, s: &ReportSettings, printer: Printer) -> anyhow::
                 skipped_lines: agg.skipped_count,
                 no_usage_lines: agg.no_usage,
                 excluded_requests: agg.out_of_range + agg.undated_excluded,
-                period: agg
-                    .first_ts
-                    .zip(agg.last_ts)
-                    .map(|(f, l)| Period { first: day_label(f.div_euclid(86_400)), last: day_label(l.div_euclid(86_400)) }),
+                period: agg.first_ts.zip(agg.last_ts).map(|(f, l)| Period {
+                    first: day_label(f.div_euclid(86_400)),
+                    last: day_label(l.div_euclid(86_400)),
+                }),
                 prices: table.describe_source(),
             };
             crate::output::write_json(&mut out, &doc, stdout_pretty(&printer) && s.format == Format::Json)?;
@@ -602,12 +637,22 @@ fn write_table_notes(
     Ok(())
 }
 
-fn summary_to_stderr(printer: &Printer, agg: &Aggregator<'_>, unpriced: &[UnpricedRow], projection: Option<&ProjectionOut>) {
+fn summary_to_stderr(
+    printer: &Printer,
+    agg: &Aggregator<'_>,
+    unpriced: &[UnpricedRow],
+    projection: Option<&ProjectionOut>,
+) {
     for u in unpriced {
         printer.warn(format!("unpriced model {}: {} requests", u.model, u.requests));
     }
     if let Some(p) = projection {
-        printer.info(format!("projection ({}): {}/month: {}", p.method, fmt_usd(p.monthly_usd), p.explanation));
+        printer.info(format!(
+            "projection ({}): {}/month: {}",
+            p.method,
+            fmt_usd(p.monthly_usd),
+            p.explanation
+        ));
     }
     if agg.skipped_count > 0 {
         printer.warn(format!("skipped {} line(s) (-v lists them)", agg.skipped_count));
