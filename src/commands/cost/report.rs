@@ -493,9 +493,25 @@ pub fn run(table: &PriceTable, s: &ReportSettings, printer: Printer) -> anyhow::
     match s.format {
         Format::Table | Format::Csv => {
             let mut headers: Vec<String> = s.by.iter().map(|d| d.name().to_string()).collect();
-            headers
-                .extend(["requests", "input", "cached", "output", "reasoning", "cost USD"].map(String::from));
-            headers.extend(s.fx.iter().map(|f| format!("cost {}", f.currency)));
+            if s.format == Format::Csv {
+                headers.extend(
+                    [
+                        "requests",
+                        "input_tokens",
+                        "cached_tokens",
+                        "output_tokens",
+                        "reasoning_tokens",
+                        "cost_usd",
+                    ]
+                    .map(String::from),
+                );
+                headers.extend(s.fx.iter().map(|f| format!("cost_{}", f.currency.to_ascii_lowercase())));
+            } else {
+                headers.extend(
+                    ["requests", "input", "cached", "output", "reasoning", "cost USD"].map(String::from),
+                );
+                headers.extend(s.fx.iter().map(|f| format!("cost {}", f.currency)));
+            }
             let num = |n: u64| if s.format == Format::Csv { n.to_string() } else { fmt_int(n) };
             let money = |x: f64| if s.format == Format::Csv { format!("{x}") } else { fmt_amount(x) };
             let line = |labels: Vec<String>, c: &Counters| {
