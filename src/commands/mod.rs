@@ -3,3 +3,4 @@
 pub mod completions;
 pub mod serve;
 pub mod tokens;
+pub mod cost;
