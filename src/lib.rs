@@ -7,8 +7,10 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod engine;
 pub mod error;
 pub mod output;
+pub mod provider;
 pub mod settings;
 pub mod tokenize;
 pub mod usage;

@@ -1,0 +1,3 @@
+//! The request engine: the only code that touches the network.
+
+pub mod sse;
