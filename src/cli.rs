@@ -81,6 +81,28 @@ pub struct EngineArgs {
     /// Append every exchange to this recording (JSONL).
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+    /// Do not append to the usage ledger ($LLMKIT_LEDGER or $XDG_DATA_HOME/llmkit/usage.jsonl).
+    #[arg(long)]
+    pub no_ledger: bool,
+    /// Answer repeated requests from a local cache: deterministic ones only (temperature 0
+    /// or a seed), or `all`.
+    #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "deterministic", value_name = "WHICH")]
+    pub cache: Option<CacheMode>,
+    /// How long cached responses stay valid (e.g. 7d, 12h).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub cache_ttl: Option<std::time::Duration>,
+    /// Cache directory [default: $XDG_CACHE_HOME/llmkit/responses].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// Which requests `--cache` answers from the local cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CacheMode {
+    /// Only requests with temperature 0 or a seed.
+    Deterministic,
+    /// Every request, sampled or not.
+    All,
 }
 
 /// Flags of every subcommand that prints a report.
