@@ -751,6 +751,12 @@ impl Engine {
                         inner.limiter.on_rate_limited(&permit, wait);
                     }
                     drop(permit);
+                    // A server that echoes the key in its message must not make us print it.
+                    if let Some(k) = &key {
+                        if !k.expose().is_empty() && f.message.contains(k.expose()) {
+                            f.message = f.message.replace(k.expose(), "[REDACTED]");
+                        }
+                    }
                     let err = EngineError::new(f.kind, f.status, f.message.clone(), profile);
                     let broke_in_tools = state.assembler.has_tool_calls();
                     let exhausted = attempt >= inner.policy.max_retries;
@@ -1042,34 +1048,19 @@ impl Engine {
             return 0;
         }
         let model = self.inner.endpoints[0].model_for(body);
-        let enc = crate::tokenize::Encoding::for_model(model).unwrap_or(crate::tokenize::Encoding::O200kBase);
+        let (enc, _) = crate::tokenize::encoding_for_model_or_default(Some(model).filter(|m| !m.is_empty()));
         estimate_prompt_tokens(enc, body)
             + body.max_output_tokens().unwrap_or_else(|| limiter.output_estimate())
     }
 }
 
-/// Prompt tokens of a chat request, counted like OpenAI's cookbook: 3 per message, 1 per
-/// `name`, 3 for the reply primer, plus content text and tool definitions.
-/// Replace with `tokenize::count_chat_request` once the tokens branch is on main, so the
-/// limiter and the mock server count exactly alike.
+/// Prompt tokens of a chat request, counted exactly as the embedded mock server counts them
+/// (`tokenize::count_chat_request`), so a client with the server's limits gets no 429.
 fn estimate_prompt_tokens(enc: crate::tokenize::Encoding, body: &ChatBody) -> u64 {
-    let mut n = 3u64;
-    for m in &body.messages {
-        n += 3;
-        if let Some(c) = &m.content {
-            n += enc.count(&c.joined_text()) as u64;
-        }
-        if let Some(name) = &m.name {
-            n += 1 + enc.count(name) as u64;
-        }
-        for call in m.tool_calls.iter().flatten() {
-            n += enc.count(&call.function.name) as u64 + enc.count(&call.function.arguments) as u64;
-        }
+    match serde_json::to_value(body) {
+        Ok(v) => crate::tokenize::count_chat_request(enc, &v).prompt_tokens,
+        Err(_) => 0,
     }
-    if let Some(tools) = &body.tools {
-        n += enc.count(&serde_json::to_string(tools).unwrap_or_default()) as u64;
-    }
-    n
 }
 
 fn target<'a>(ep: &'a Endpoint, api_key: Option<&'a str>) -> Target<'a> {
@@ -1336,6 +1327,11 @@ mod tests {
     fn prompt_estimates_count_messages_and_overhead() {
         let enc = crate::tokenize::Encoding::O200kBase;
         let body = ChatBody::user_prompt("m", "hello world");
-        assert_eq!(estimate_prompt_tokens(enc, &body), 3 + 3 + 2);
+        let v = serde_json::to_value(&body).unwrap();
+        assert_eq!(
+            estimate_prompt_tokens(enc, &body),
+            crate::tokenize::count_chat_request(enc, &v).prompt_tokens
+        );
+        assert!(estimate_prompt_tokens(enc, &body) >= 3 + 3 + 2);
     }
 }
