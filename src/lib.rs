@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod mock;
 pub mod output;
 pub mod provider;
 pub mod settings;
@@ -26,6 +27,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match command {
         Command::Completions(args) => commands::completions::print(args.shell),
         Command::GenerateDocs(args) => commands::completions::generate_docs(&args.out, printer),
+        Command::Serve(args) => {
+            let config = mock::MockConfig::from_args(&args.mock)?;
+            runtime()?.block_on(commands::serve::run(&args.addr, config, printer))
+        }
     }
 }
 
