@@ -67,6 +67,7 @@ fn options() -> EngineOptions {
         printer: Printer::silent(),
         retry: Some(RetryPolicy::with_backoff(3, false)),
         breaker: BreakerConfig::default(),
+        ..EngineOptions::default()
     }
 }
 
@@ -359,10 +360,14 @@ async fn a_429_pauses_every_worker() {
 
 #[tokio::test]
 async fn breaker_opens_half_opens_and_closes() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(error_body(500, "down")).up_to_n_times(2).mount(&server).await;
-    Mock::given(method("POST")).respond_with(ok("back")).mount(&server).await;
-    let mut s = settings(vec![endpoint("p", ProviderKind::Openai, &server.uri())]);
+    let (a, b) = (MockServer::start().await, MockServer::start().await);
+    Mock::given(method("POST")).respond_with(error_body(500, "down")).up_to_n_times(2).mount(&a).await;
+    Mock::given(method("POST")).respond_with(ok("a is back")).mount(&a).await;
+    Mock::given(method("POST")).respond_with(ok("from b")).mount(&b).await;
+    let mut s = settings(vec![
+        endpoint("a", ProviderKind::Openai, &a.uri()),
+        endpoint("b", ProviderKind::Openai, &b.uri()),
+    ]);
     s.max_retries = 0;
     let opts = EngineOptions {
         retry: Some(RetryPolicy::with_backoff(0, false)),
@@ -376,17 +381,60 @@ async fn breaker_opens_half_opens_and_closes() {
     };
     let e = Engine::new(s, opts).await.unwrap();
     for _ in 0..2 {
-        assert_eq!(e.execute(ChatRequest::new(body())).await.result.unwrap_err().kind, ErrorKind::Server);
+        let out = e.execute(ChatRequest::new(body())).await;
+        assert_eq!(out.result.unwrap().text(), "from b");
     }
     assert_eq!(e.breaker_state(0), Some(BreakerState::Open));
     let out = e.execute(ChatRequest::new(body())).await;
-    assert_eq!(out.result.unwrap_err().kind, ErrorKind::BreakerOpen);
-    assert_eq!(count(&server).await, 2, "an open breaker sends nothing");
+    assert_eq!((out.record.profile.as_str(), out.result.unwrap().text()), ("b", "from b"));
+    assert_eq!(count(&a).await, 2, "an open breaker sends nothing to its endpoint");
     tokio::time::sleep(Duration::from_millis(220)).await;
     assert_eq!(e.breaker_state(0), Some(BreakerState::HalfOpen));
     let probe = e.execute(ChatRequest::new(body())).await;
-    assert_eq!(probe.result.unwrap().text(), "back");
+    assert_eq!(probe.result.unwrap().text(), "a is back");
     assert_eq!(e.breaker_state(0), Some(BreakerState::Closed));
+}
+
+#[tokio::test]
+async fn a_chain_whose_breakers_are_all_open_fails_fast() {
+    let (a, b) = (MockServer::start().await, MockServer::start().await);
+    Mock::given(method("POST")).respond_with(error_body(502, "bad gateway")).mount(&a).await;
+    Mock::given(method("POST")).respond_with(error_body(502, "bad gateway")).mount(&b).await;
+    let mut s = settings(vec![
+        endpoint("a", ProviderKind::Openai, &a.uri()),
+        endpoint("b", ProviderKind::Openai, &b.uri()),
+    ]);
+    s.max_retries = 0;
+    let opts = EngineOptions {
+        retry: Some(RetryPolicy::with_backoff(0, false)),
+        breaker: BreakerConfig { min_requests: 1, ..BreakerConfig::default() },
+        ..options()
+    };
+    let e = Engine::new(s, opts).await.unwrap();
+    assert_eq!(e.execute(ChatRequest::new(body())).await.result.unwrap_err().kind, ErrorKind::Server);
+    let err = e.execute(ChatRequest::new(body())).await.result.unwrap_err();
+    assert_eq!((err.kind, err.exit_code()), (ErrorKind::BreakerOpen, 5));
+    assert_eq!((count(&a).await, count(&b).await), (1, 1));
+}
+
+#[tokio::test]
+async fn a_single_endpoints_breaker_never_refuses() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(error_body(500, "down")).up_to_n_times(3).mount(&server).await;
+    Mock::given(method("POST")).respond_with(ok("up")).mount(&server).await;
+    let mut s = settings(vec![endpoint("p", ProviderKind::Openai, &server.uri())]);
+    s.max_retries = 0;
+    let opts = EngineOptions {
+        retry: Some(RetryPolicy::with_backoff(0, false)),
+        breaker: BreakerConfig { min_requests: 1, ..BreakerConfig::default() },
+        ..options()
+    };
+    let e = Engine::new(s, opts).await.unwrap();
+    for _ in 0..3 {
+        assert_eq!(e.execute(ChatRequest::new(body())).await.result.unwrap_err().kind, ErrorKind::Server);
+    }
+    assert_eq!(e.breaker_state(0), Some(BreakerState::Open));
+    assert_eq!(e.execute(ChatRequest::new(body())).await.result.unwrap().text(), "up");
 }
 
 #[tokio::test]

@@ -57,7 +57,9 @@
 //! # Behaviour
 //!
 //! Per request: response cache (opt-in) -> for each endpoint of the fallback chain whose
-//! breaker allows it -> up to `max_retries + 1` attempts: admission by the rate limiter, one
+//! breaker allows it (breakers only route: with a single endpoint there is nowhere else to
+//! go, so its breaker counts but never refuses; when every endpoint of a chain is open the
+//! request fails at once with `breaker_open`, exit 5) -> up to `max_retries + 1` attempts: admission by the rate limiter, one
 //! HTTP exchange bounded by `timeout` (for streams: until the headers, and between chunks).
 //! Transient failures (see [`retry`]) are retried after the server's wait or a full-jitter
 //! backoff. Fallback to the next profile happens when an endpoint stays unavailable, its
@@ -106,6 +108,9 @@ use record::{json_line, RecordWriter};
 pub use record::{ErrorKind, RequestRecord};
 pub use retry::RetryPolicy;
 
+/// Model named in `--mock` runs when none is configured.
+pub const MOCK_MODEL: &str = "mock-model";
+
 /// Requests in flight when `-j` is not given.
 pub const DEFAULT_CONCURRENCY: usize = 16;
 
@@ -133,6 +138,9 @@ pub struct EngineOptions {
     /// `LLMKIT_TEST_NO_BACKOFF`).
     pub retry: Option<RetryPolicy>,
     pub breaker: BreakerConfig,
+    /// Knobs of the embedded server for `--mock` runs (from the command's `MockArgs`);
+    /// `None` = `MockConfig::default()` (zero latency, no limits, no faults).
+    pub mock: Option<crate::mock::MockConfig>,
 }
 
 impl Default for EngineOptions {
@@ -143,6 +151,7 @@ impl Default for EngineOptions {
             printer: crate::output::Printer::silent(),
             retry: None,
             breaker: BreakerConfig::default(),
+            mock: None,
         }
     }
 }
@@ -344,6 +353,8 @@ struct Inner {
     next_id: AtomicU64,
     counters: Counters,
     notes_shown: AtomicBool,
+    /// The embedded server of a `--mock` run (dropping it stops it).
+    _mock: Option<crate::mock::MockServer>,
 }
 
 /// The shared request engine. Clone it freely: clones share everything.
@@ -419,12 +430,24 @@ impl Engine {
             ledger,
             cache,
         } = settings;
-        if mock {
-            return Err(crate::error::Error::usage(
-                "--mock needs the embedded mock server, which this build does not include yet",
-            )
-            .into());
-        }
+        let mut endpoints = endpoints;
+        // `--mock`: the embedded server, in-process on an ephemeral loopback port, answers for
+        // the primary endpoint; it lives as long as the engine.
+        let mock_server = if mock {
+            let server = crate::mock::start(opts.mock.clone().unwrap_or_default()).await?;
+            if let Some(primary) = endpoints.first_mut() {
+                primary.base_url = Some(match primary.provider {
+                    crate::cli::ProviderKind::Anthropic => server.anthropic_base_url(),
+                    _ => server.openai_base_url(),
+                });
+                if primary.model.is_none() {
+                    primary.model = Some(MOCK_MODEL.to_string());
+                }
+            }
+            Some(server)
+        } else {
+            None
+        };
         let mut eps = Vec::with_capacity(endpoints.len());
         for ep in endpoints {
             let base_url = ep.base_url.clone().ok_or_else(|| {
@@ -472,6 +495,7 @@ impl Engine {
                 next_id: AtomicU64::new(1),
                 counters: Counters::default(),
                 notes_shown: AtomicBool::new(false),
+                _mock: mock_server,
             }),
         })
     }
@@ -602,8 +626,10 @@ impl Engine {
         let tokens = self.estimate_cost(&body);
         let mut state = ReqState::default();
         let mut errors: Vec<EngineError> = Vec::new();
+        // Breakers route around sick endpoints; with nowhere else to go they only count.
+        let routing = inner.endpoints.len() > 1;
         for ep in &inner.endpoints {
-            if !ep.breaker.allow() {
+            if routing && !ep.breaker.allow() {
                 errors.push(EngineError::new(
                     ErrorKind::BreakerOpen,
                     None,
@@ -777,7 +803,7 @@ impl Engine {
                             EndpointError::Final(err)
                         });
                     }
-                    if ep.breaker.state() == BreakerState::Open {
+                    if inner.endpoints.len() > 1 && ep.breaker.state() == BreakerState::Open {
                         return Err(EndpointError::Fallback(err));
                     }
                     attempt += 1;
