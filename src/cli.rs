@@ -35,6 +35,9 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C.
     Serve(ServeArgs),
+    /// Check every configured profile (or the chosen one): reachable, TLS, key, model,
+    /// latency, rate-limit headers. Exit code = failure class of the first failing profile.
+    Check(CheckArgs),
     /// Write completions/ and man/ (for maintainers; the output is committed).
     #[command(hide = true)]
     GenerateDocs(GenerateDocsArgs),
@@ -139,6 +142,14 @@ pub enum ProviderKind {
     Azure,
     /// The embedded mock server.
     Mock,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

@@ -27,6 +27,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match command {
         Command::Completions(args) => commands::completions::print(args.shell),
         Command::GenerateDocs(args) => commands::completions::generate_docs(&args.out, printer),
+        Command::Check(args) => {
+            let config = config::Config::load(global.config.as_deref())?;
+            let targets = commands::check::targets(&args, &config)?;
+            runtime()?.block_on(commands::check::run(targets, args.output, printer))
+        }
         Command::Serve(args) => {
             let config = mock::MockConfig::from_args(&args.mock)?;
             runtime()?.block_on(commands::serve::run(&args.addr, config, printer))

@@ -1,4 +1,5 @@
 //! One module per subcommand. Each takes resolved settings and a `Printer`, never the CLI.
 
+pub mod check;
 pub mod completions;
 pub mod serve;

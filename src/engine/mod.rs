@@ -82,6 +82,7 @@
 pub mod breaker;
 pub mod cache;
 pub mod keys;
+pub mod probe;
 pub mod ratelimit;
 pub mod record;
 pub mod retry;
@@ -109,7 +110,7 @@ pub use record::{ErrorKind, RequestRecord};
 pub use retry::RetryPolicy;
 
 /// Model named in `--mock` runs when none is configured.
-pub const MOCK_MODEL: &str = "mock-model";
+pub const MOCK_MODEL: &str = "gpt-4o-mini";
 
 /// Requests in flight when `-j` is not given.
 pub const DEFAULT_CONCURRENCY: usize = 16;
