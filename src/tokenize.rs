@@ -75,7 +75,7 @@ impl Encoding {
             return ids.len();
         }
         match self.backend() {
-            Backend::Bpe(tok) => tok.count(text),
+            Backend::Bpe(tok) => count_pieces(self, tok, text),
             Backend::Tiktoken(bpe) => bpe.encode_ordinary(text).len(),
         }
     }
@@ -217,6 +217,76 @@ impl Encoding {
         let mut ids = Vec::with_capacity(text.len() / 3 + 1);
         small()?.encode(text, &mut ids)?;
         Some(ids)
+    }
+}
+
+/// Pieces at most this long have their counts remembered (longer ones rarely repeat).
+const MEMO_PIECE: usize = 32;
+/// Entries per thread and vocabulary before the memo starts over (a few MB at most).
+const MEMO_ENTRIES: usize = 1 << 16;
+
+thread_local! {
+    /// Token counts of recently seen pieces, per thread, one map per vocabulary (o200k and its
+    /// harmony variant share one). Text repeats its words, so most pieces are found here and
+    /// skip the byte-pair merge: about half the counting time on real text. Exact by
+    /// construction: the count of a piece depends only on its bytes.
+    static PIECE_MEMO: std::cell::RefCell<[PieceMemo; 2]> = std::cell::RefCell::new(Default::default());
+}
+
+type PieceMemo = std::collections::HashMap<Box<[u8]>, u32, std::hash::BuildHasherDefault<FxHasher>>;
+
+/// Count `text` piece by piece with the linear-time encoder, remembering short pieces.
+fn count_pieces(enc: Encoding, tok: &bpe_openai::Tokenizer, text: &str) -> usize {
+    let slot = usize::from(enc == Encoding::Cl100kBase);
+    PIECE_MEMO.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        let memo = &mut memo[slot];
+        let mut n = 0usize;
+        for piece in tok.split(text) {
+            let bytes = piece.as_bytes();
+            if bytes.len() > MEMO_PIECE {
+                n += tok.bpe.count(bytes);
+                continue;
+            }
+            if let Some(&c) = memo.get(bytes) {
+                n += c as usize;
+                continue;
+            }
+            let c = tok.bpe.count(bytes);
+            if memo.len() >= MEMO_ENTRIES {
+                memo.clear();
+            }
+            memo.insert(bytes.into(), c as u32);
+            n += c;
+        }
+        n
+    })
+}
+
+/// A small, fast, non-cryptographic hasher for short byte strings (the multiply-rotate scheme
+/// of rustc's FxHasher); the memo's keys are not attacker-chosen in any way that matters.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let word = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (self.0.rotate_left(5) ^ n as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
