@@ -390,7 +390,7 @@ fn for_each_piece(enc: Encoding, tok: &bpe_openai::Tokenizer, text: &str, mut f:
 /// Pieces at most this long have their counts remembered (longer ones rarely repeat).
 const MEMO_PIECE: usize = 32;
 /// Entries per thread and vocabulary before the memo starts over (a few MB at most).
-const MEMO_ENTRIES: usize = 1 << 16;
+const MEMO_ENTRIES: usize = 1 << 15;
 
 thread_local! {
     /// Token counts of recently seen pieces, per thread, one map per vocabulary (o200k and its
