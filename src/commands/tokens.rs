@@ -1041,8 +1041,15 @@ fn count_line(
         Some(body) => (Endpoint::from_url(meta.url.as_deref()), body, "body."),
         None => (Endpoint::Chat, value, ""),
     };
-    let (c, model, enc, approximate) =
-        count_request(settings, endpoint, &body).map_err(|e| fail(format!("{field}{e}")))?;
+    let (c, model, enc, approximate) = count_request(settings, endpoint, &body).map_err(|e| {
+        // `messages[0].content: ...` becomes `body.messages[0].content: ...` for Batch API lines.
+        let has_path = e.split_once(": ").is_some_and(|(path, _)| !path.contains(' '));
+        match field {
+            "" => fail(e),
+            _ if has_path => fail(format!("{field}{e}")),
+            _ => fail(format!("body: {e}")),
+        }
+    })?;
     Ok(RequestCount {
         source: source.clone(),
         line: Some(n),
