@@ -45,7 +45,7 @@ pub struct Record<'a> {
 }
 
 /// Where a skipped line was.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Loc {
     Line(u64),
     /// 1-based element of a top-level JSON array.
@@ -118,20 +118,173 @@ fn read_json_lines<R: BufRead, S: Sink>(name: &str, mut reader: R, sink: &mut S)
         if line.is_empty() {
             continue;
         }
-        match serde_json::from_slice::<Probe>(line) {
-            Ok(probe) => {
-                if let Err(reason) = emit(&probe, sink) {
-                    sink.skip(name, Loc::Line(line_no), &reason);
-                }
+        // A pretty-printed document: its first line is not a whole value.
+        if line_no == 1 && first_line_is_partial(line) {
+            let rest = std::io::Cursor::new(std::mem::take(&mut buf)).chain(reader);
+            return read_document(name, std::io::BufReader::new(rest), sink);
+        }
+        process_line(name, line_no, line, sink);
+    }
+}
+
+fn first_line_is_partial(line: &[u8]) -> bool {
+    matches!(serde_json::from_slice::<IgnoredAny>(line), Err(e) if e.is_eof())
+}
+
+/// One JSON Lines line, trimmed and not empty.
+fn process_line<S: Sink>(name: &str, line_no: u64, line: &[u8], sink: &mut S) {
+    match serde_json::from_slice::<Probe>(line) {
+        Ok(probe) => {
+            if let Err(reason) = emit(&probe, sink) {
+                sink.skip(name, Loc::Line(line_no), &reason);
             }
-            // A pretty-printed document: its first line is not a whole value.
-            Err(e) if line_no == 1 && e.is_eof() => {
-                let rest = std::io::Cursor::new(std::mem::take(&mut buf)).chain(reader);
-                return read_document(name, std::io::BufReader::new(rest), sink);
+        }
+        Err(e) => sink.skip(name, Loc::Line(line_no), &format!("bad JSON: {e}")),
+    }
+}
+
+/// Every line of a block of whole lines; `first_line` is the file line number of its first.
+fn process_block<S: Sink>(name: &str, block: &[u8], first_line: u64, sink: &mut S) {
+    let mut start = 0;
+    let mut line_no = first_line;
+    let mut ends = memchr::memchr_iter(b'\n', block);
+    loop {
+        let end = ends.next().unwrap_or(block.len());
+        let line = block[start..end].trim_ascii();
+        if !line.is_empty() {
+            process_line(name, line_no, line, sink);
+        }
+        if end >= block.len() {
+            return;
+        }
+        line_no += 1;
+        start = end + 1;
+    }
+}
+
+/// Size of the blocks [`read_jsonl_parallel`] hands to its workers.
+const BLOCK: usize = 4 << 20;
+
+/// Read a JSON Lines file on `threads` threads: this thread cuts the file into blocks of
+/// whole lines, each worker parses blocks into a sink of its own (made by `make_sink`), and
+/// the sinks come back for the caller to merge. Memory stays bounded: a few blocks in flight,
+/// recycled. Returns `None`, having read nothing, when the file is not JSON Lines (a JSON
+/// document or CSV): read those with [`read_path`].
+pub fn read_jsonl_parallel<S, F>(path: &Path, threads: usize, make_sink: F) -> anyhow::Result<Option<Vec<S>>>
+where
+    S: Sink + Send,
+    F: Fn() -> S + Sync,
+{
+    read_jsonl_blocks(path, threads, BLOCK, make_sink)
+}
+
+fn read_jsonl_blocks<S, F>(
+    path: &Path,
+    threads: usize,
+    block: usize,
+    make_sink: F,
+) -> anyhow::Result<Option<Vec<S>>>
+where
+    S: Sink + Send,
+    F: Fn() -> S + Sync,
+{
+    let name = path.display().to_string();
+    let mut file = std::fs::File::open(path).with_context(|| format!("opening {name}"))?;
+    {
+        // Sniff: JSON Lines start with an object that ends on its first line.
+        let mut head = std::io::BufReader::new(&mut file);
+        let mut first = Vec::new();
+        loop {
+            first.clear();
+            if head.read_until(b'\n', &mut first).with_context(|| format!("reading {name}"))? == 0 {
+                return Ok(None);
             }
-            Err(e) => sink.skip(name, Loc::Line(line_no), &format!("bad JSON: {e}")),
+            if !first.trim_ascii().is_empty() {
+                break;
+            }
+        }
+        let line = first.trim_ascii();
+        if !line.starts_with(b"{") || first_line_is_partial(line) {
+            return Ok(None);
         }
     }
+    std::io::Seek::rewind(&mut file).with_context(|| format!("reading {name}"))?;
+
+    let threads = threads.max(1);
+    let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<(Vec<u8>, u64)>(threads * 2);
+    let work_rx = std::sync::Mutex::new(work_rx);
+    let (free_tx, free_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let free_tx = free_tx.clone();
+                let (work_rx, make_sink, name) = (&work_rx, &make_sink, &name);
+                scope.spawn(move || {
+                    let mut sink = make_sink();
+                    loop {
+                        let job = match work_rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok((block, first_line)) = job else { break };
+                        process_block(name, &block, first_line, &mut sink);
+                        let _ = free_tx.send(block);
+                    }
+                    sink
+                })
+            })
+            .collect();
+        let read = (|| -> anyhow::Result<()> {
+            let mut carry: Vec<u8> = Vec::new();
+            let mut next_line = 1u64;
+            loop {
+                let mut buf = free_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(block));
+                buf.clear();
+                buf.append(&mut carry);
+                let start = buf.len();
+                buf.resize(block.max(start + block.min(1 << 16)), 0);
+                let mut filled = start;
+                let eof = loop {
+                    let n = file.read(&mut buf[filled..]).with_context(|| format!("reading {name}"))?;
+                    if n == 0 {
+                        break true;
+                    }
+                    filled += n;
+                    if filled == buf.len() {
+                        break false;
+                    }
+                };
+                buf.truncate(filled);
+                if !eof {
+                    match memchr::memrchr(b'\n', &buf) {
+                        Some(i) => carry.extend_from_slice(&buf[i + 1..]),
+                        None => {
+                            // One line longer than a block: read on.
+                            carry = buf;
+                            continue;
+                        }
+                    }
+                    let keep = buf.len() - carry.len();
+                    buf.truncate(keep);
+                }
+                let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
+                if !buf.is_empty() && work_tx.send((buf, next_line)).is_err() {
+                    break;
+                }
+                next_line += lines;
+                if eof {
+                    break;
+                }
+            }
+            Ok(())
+        })();
+        drop(work_tx);
+        let mut sinks = Vec::with_capacity(threads);
+        for w in workers {
+            sinks.push(w.join().map_err(|_| anyhow::anyhow!("a worker reading {name} panicked"))?);
+        }
+        read.map(|()| Some(sinks))
+    })
 }
 
 /// One JSON document: an array is read element by element; an object as a whole.
@@ -1056,6 +1209,40 @@ mod tests {
         assert_eq!(c.records.len(), 1);
         assert_eq!(c.skipped.len(), 1);
         assert_eq!(c.skipped[0].1, Loc::Element(2));
+    }
+
+    #[test]
+    fn parallel_blocks_read_like_one_stream() {
+        let mut text = String::new();
+        for i in 0..500 {
+            match i % 7 {
+                0 => text.push_str("{broken\n"),
+                1 => text.push('\n'),
+                _ => text.push_str(&format!(
+                    "{{\"ts\":\"2026-01-01T00:00:00Z\",\"provider\":\"openai\",\"model\":\"m{}\",\"usage\":{{\"input_tokens\":{i},\"output_tokens\":1}},\"pad\":\"{}\"}}\n",
+                    i % 3,
+                    "x".repeat(i % 150)
+                )),
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.jsonl");
+        std::fs::write(&path, &text).unwrap();
+        let seq = read(&text);
+        // Blocks far smaller than some lines exercise the carry-over.
+        let parts = read_jsonl_blocks(&path, 3, 100, Collect::default).unwrap().unwrap();
+        let mut records: Vec<Seen> = parts.iter().flat_map(|c| c.records.clone()).collect();
+        let mut skipped: Vec<Loc> = parts.iter().flat_map(|c| c.skipped.iter().map(|s| s.1)).collect();
+        records.sort_by_key(|r| r.1.input_tokens);
+        skipped.sort();
+        assert_eq!(records, seq.records);
+        assert_eq!(skipped, seq.skipped.iter().map(|s| s.1).collect::<Vec<_>>());
+        assert!(skipped.contains(&Loc::Line(498)));
+        // Not JSON Lines: left to the sequential readers.
+        std::fs::write(&path, "model,input_tokens,output_tokens\n").unwrap();
+        assert!(read_jsonl_blocks(&path, 2, 100, Collect::default).unwrap().is_none());
+        std::fs::write(&path, "{\n  \"object\": \"page\"\n}\n").unwrap();
+        assert!(read_jsonl_blocks(&path, 2, 100, Collect::default).unwrap().is_none());
     }
 
     #[test]
