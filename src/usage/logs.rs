@@ -105,25 +105,72 @@ pub fn read_stream<R: BufRead, S: Sink>(name: &str, mut reader: R, sink: &mut S)
 }
 
 fn read_json_lines<R: BufRead, S: Sink>(name: &str, mut reader: R, sink: &mut S) -> anyhow::Result<()> {
-    let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
+    let ctx = || format!("reading {name}");
+    // The first line decides between JSON Lines and a pretty-printed document.
+    let mut carry: Vec<u8> = Vec::with_capacity(1 << 16);
     let mut line_no = 0u64;
     loop {
-        buf.clear();
-        let n = reader.read_until(b'\n', &mut buf).with_context(|| format!("reading {name}"))?;
-        if n == 0 {
+        carry.clear();
+        if reader.read_until(b'\n', &mut carry).with_context(ctx)? == 0 {
             return Ok(());
         }
         line_no += 1;
-        let line = buf.trim_ascii();
+        let line = carry.trim_ascii();
         if line.is_empty() {
             continue;
         }
-        // A pretty-printed document: its first line is not a whole value.
-        if line_no == 1 && first_line_is_partial(line) {
-            let rest = std::io::Cursor::new(std::mem::take(&mut buf)).chain(reader);
+        if first_line_is_partial(line) {
+            let rest = std::io::Cursor::new(std::mem::take(&mut carry)).chain(reader);
             return read_document(name, std::io::BufReader::new(rest), sink);
         }
         process_line(name, line_no, line, sink);
+        break;
+    }
+    // Then whole lines are parsed where they lie in the reader's buffer; only a line split
+    // across two fills is copied.
+    carry.clear();
+    loop {
+        let buf = reader.fill_buf().with_context(ctx)?;
+        if buf.is_empty() {
+            let line = carry.trim_ascii();
+            if !line.is_empty() {
+                process_line(name, line_no + 1, line, sink);
+            }
+            return Ok(());
+        }
+        let len = buf.len();
+        let mut start = 0;
+        if !carry.is_empty() {
+            match memchr::memchr(b'\n', buf) {
+                None => {
+                    carry.extend_from_slice(buf);
+                    reader.consume(len);
+                    continue;
+                }
+                Some(i) => {
+                    carry.extend_from_slice(&buf[..i]);
+                    line_no += 1;
+                    let line = carry.trim_ascii();
+                    if !line.is_empty() {
+                        process_line(name, line_no, line, sink);
+                    }
+                    carry.clear();
+                    start = i + 1;
+                }
+            }
+        }
+        let base = start;
+        for i in memchr::memchr_iter(b'\n', &buf[base..]) {
+            let end = base + i;
+            line_no += 1;
+            let line = buf[start..end].trim_ascii();
+            if !line.is_empty() {
+                process_line(name, line_no, line, sink);
+            }
+            start = end + 1;
+        }
+        carry.extend_from_slice(&buf[start..]);
+        reader.consume(len);
     }
 }
 
@@ -133,7 +180,12 @@ fn first_line_is_partial(line: &[u8]) -> bool {
 
 /// One JSON Lines line, trimmed and not empty.
 fn process_line<S: Sink>(name: &str, line_no: u64, line: &[u8], sink: &mut S) {
-    match serde_json::from_slice::<Probe>(line) {
+    // Validating the whole line at once is cheaper than string by string.
+    let Ok(line) = std::str::from_utf8(line) else {
+        sink.skip(name, Loc::Line(line_no), "bad JSON: invalid UTF-8");
+        return;
+    };
+    match serde_json::from_str::<Probe>(line) {
         Ok(probe) => {
             if let Err(reason) = emit(&probe, sink) {
                 sink.skip(name, Loc::Line(line_no), &reason);
@@ -354,27 +406,27 @@ fn emit_value<S: Sink>(value: &serde_json::Value, name: &str, loc: Loc, sink: &m
 #[derive(Debug, Default, Deserialize)]
 struct Probe<'a> {
     #[serde(borrow, default)]
-    ts: Option<Cow<'a, str>>,
+    ts: Option<Text<'a>>,
     #[serde(borrow, default)]
-    provider: Option<Cow<'a, str>>,
+    provider: Option<Text<'a>>,
     #[serde(borrow, default)]
-    url: Option<Cow<'a, str>>,
+    url: Option<Text<'a>>,
     #[serde(borrow, default)]
-    model: Option<Cow<'a, str>>,
+    model: Option<Text<'a>>,
     #[serde(borrow, default)]
-    id: Option<Cow<'a, str>>,
+    id: Option<Text<'a>>,
     #[serde(borrow, default)]
-    custom_id: Option<Cow<'a, str>>,
+    custom_id: Option<Text<'a>>,
     #[serde(borrow, default)]
-    object: Option<Cow<'a, str>>,
+    object: Option<Text<'a>>,
     #[serde(borrow, default, rename = "type")]
-    kind: Option<Cow<'a, str>>,
+    kind: Option<Text<'a>>,
     #[serde(borrow, default)]
-    user: Option<Cow<'a, str>>,
+    user: Option<Text<'a>>,
     #[serde(borrow, default)]
-    project: Option<Cow<'a, str>>,
+    project: Option<Text<'a>>,
     #[serde(borrow, default)]
-    key_name: Option<Cow<'a, str>>,
+    key_name: Option<Text<'a>>,
     #[serde(default)]
     created: Option<Num>,
     #[serde(default)]
@@ -397,6 +449,40 @@ struct Probe<'a> {
     results: Option<Vec<OrgResult<'a>>>,
     #[serde(default)]
     start_time: Option<Num>,
+}
+
+/// A string that borrows from the line when it has no escapes. (serde borrows a bare
+/// `Cow<str>` field, but not one inside an `Option`: that would allocate on every line.)
+#[derive(Debug, Default)]
+struct Text<'a>(Cow<'a, str>);
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Cow<'de, str>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v))
+            }
+        }
+        d.deserialize_str(TextVisitor).map(Text)
+    }
 }
 
 /// A number where a few producers put other things (`created_at` is a string in some APIs).
@@ -480,11 +566,11 @@ struct ResponseProbe<'a> {
 #[derive(Debug, Default, Deserialize)]
 struct BodyProbe<'a> {
     #[serde(borrow, default)]
-    model: Option<Cow<'a, str>>,
+    model: Option<Text<'a>>,
     #[serde(borrow, default)]
-    id: Option<Cow<'a, str>>,
+    id: Option<Text<'a>>,
     #[serde(borrow, default, rename = "type")]
-    kind: Option<Cow<'a, str>>,
+    kind: Option<Text<'a>>,
     #[serde(default)]
     created: Option<Num>,
     #[serde(default)]
@@ -497,7 +583,7 @@ struct BodyProbe<'a> {
 #[derive(Debug, Default, Deserialize)]
 struct AnthropicResult<'a> {
     #[serde(borrow, default, rename = "type")]
-    kind: Option<Cow<'a, str>>,
+    kind: Option<Text<'a>>,
     #[serde(borrow, default)]
     message: Option<BodyProbe<'a>>,
 }
@@ -523,13 +609,13 @@ struct OrgResult<'a> {
     #[serde(default)]
     num_model_requests: Option<i64>,
     #[serde(borrow, default)]
-    project_id: Option<Cow<'a, str>>,
+    project_id: Option<Text<'a>>,
     #[serde(borrow, default)]
-    user_id: Option<Cow<'a, str>>,
+    user_id: Option<Text<'a>>,
     #[serde(borrow, default)]
-    api_key_id: Option<Cow<'a, str>>,
+    api_key_id: Option<Text<'a>>,
     #[serde(borrow, default)]
-    model: Option<Cow<'a, str>>,
+    model: Option<Text<'a>>,
     #[serde(default)]
     batch: Option<bool>,
 }
@@ -686,7 +772,7 @@ fn emit<S: Sink>(p: &Probe<'_>, sink: &mut S) -> Result<(), String> {
                 sink.no_usage();
                 return Ok(());
             };
-            let secs = parse_timestamp(ts).ok_or_else(|| format!("invalid ts `{ts}`"))?;
+            let secs = parse_timestamp(ts).ok_or_else(|| format!("invalid ts `{}`", &**ts))?;
             let rec = Record {
                 ts: Some(secs),
                 model: Some(model),
@@ -1164,6 +1250,15 @@ mod tests {
     }
 
     #[test]
+    fn escaped_strings_are_read_too() {
+        let c = read(
+            r#"{"ts":"2026-01-01T00:00:00Z","provider":"openai","model":"gpt\u002d4o","user":"a\"b","usage":{"input_tokens":1}}"#,
+        );
+        assert!(c.skipped.is_empty(), "{:?}", c.skipped);
+        assert_eq!(c.records[0].0.as_deref(), Some("gpt-4o"));
+    }
+
+    #[test]
     fn broken_lines_are_reported_with_their_line_and_the_rest_is_read() {
         let c = read(concat!(
             "{not json}\n",
@@ -1229,6 +1324,14 @@ mod tests {
         let path = dir.path().join("l.jsonl");
         std::fs::write(&path, &text).unwrap();
         let seq = read(&text);
+        // Lines split across small buffer fills, and a last line without a newline.
+        for cap in [7, 16, 333] {
+            let mut small = Collect::default();
+            let trimmed = text.trim_end();
+            read_stream("t", std::io::BufReader::with_capacity(cap, trimmed.as_bytes()), &mut small).unwrap();
+            assert_eq!(small.records, seq.records, "capacity {cap}");
+            assert_eq!(small.skipped, seq.skipped, "capacity {cap}");
+        }
         // Blocks far smaller than some lines exercise the carry-over.
         let parts = read_jsonl_blocks(&path, 3, 100, Collect::default).unwrap().unwrap();
         let mut records: Vec<Seen> = parts.iter().flat_map(|c| c.records.clone()).collect();
