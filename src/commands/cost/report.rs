@@ -153,7 +153,7 @@ impl<'t> Aggregator<'t> {
             return p;
         }
         let table = self.table;
-        let found = table.resolve(self.strings.name(model_id)).map(|r| (r.key, r.price));
+        let found = table.lookup(self.strings.name(model_id));
         self.prices[idx] = Some(found);
         found
     }
@@ -743,6 +743,8 @@ fn summary_to_stderr(
     }
     if agg.skipped_count > 0 {
         printer.warn(format!("skipped {} line(s) (-v lists them)", agg.skipped_count));
+    } else {
+        printer.info("skipped 0 lines");
     }
 }
 
