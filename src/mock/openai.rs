@@ -602,6 +602,8 @@ async fn embeddings(State(st): State<Arc<MockState>>, req: Request) -> Response 
         Ok(p) => p,
         Err(resp) => return *resp,
     };
+    // An embedding is one forward pass: it takes the time of a first token.
+    planned.wait_whole().await;
     let base64 = encoding_format == Some(EncodingFormat::Base64);
     let data = items
         .iter()
