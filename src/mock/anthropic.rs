@@ -100,7 +100,13 @@ impl Messages {
             n += 3 + s.texts().map(|t| enc.count(t) as u64).sum::<u64>();
         }
         for (role, content) in &self.messages {
-            n += 3 + enc.count(role.as_str()) as u64;
+            // 3 per message + the role; "user" / "assistant" are one token in the o200k and
+            // cl100k encodings (tested in the OpenAI route).
+            n += 3 + if matches!(enc, Encoding::O200kBase | Encoding::Cl100kBase) {
+                1
+            } else {
+                enc.count(role.as_str()) as u64
+            };
             n += content.texts().map(|t| enc.count(t) as u64).sum::<u64>();
         }
         n

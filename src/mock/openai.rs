@@ -84,6 +84,17 @@ enum Role {
 }
 
 impl Role {
+    /// Tokens of the role name. In the o200k and cl100k encodings (every current model) all
+    /// roles but `developer` are one token (tested), which keeps the tokenizer off the hot path.
+    fn tokens(self, enc: Encoding) -> u64 {
+        let modern = matches!(enc, Encoding::O200kBase | Encoding::O200kHarmony | Encoding::Cl100kBase);
+        if modern && self != Role::Developer {
+            1
+        } else {
+            enc.count(self.as_str()) as u64
+        }
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Role::System => "system",
@@ -158,7 +169,7 @@ impl Chat {
         for m in &self.messages {
             n += 3;
             if let Some(role) = m.role {
-                n += enc.count(role.as_str()) as u64;
+                n += role.tokens(enc);
             }
             if let Some(c) = &m.content {
                 n += c.texts().map(|t| enc.count(t) as u64).sum::<u64>();
@@ -760,6 +771,22 @@ mod tests {
             parse(r#"{"model":"gpt-4o","messages":[{"role":"user","content":"Hello!","name":"bob"}]}"#)
                 .unwrap();
         assert_eq!(named.prompt_tokens(Encoding::O200kBase), 9 + 1 + 1);
+    }
+
+    #[test]
+    fn role_names_are_one_token_everywhere() {
+        let roles = [Role::System, Role::Developer, Role::User, Role::Assistant, Role::Tool, Role::Function];
+        for enc in Encoding::ALL {
+            for role in roles {
+                assert_eq!(
+                    role.tokens(enc),
+                    enc.count(role.as_str()) as u64,
+                    "{} in {}",
+                    role.as_str(),
+                    enc.name()
+                );
+            }
+        }
     }
 
     #[test]
