@@ -444,6 +444,10 @@ async fn tpm_bucket_charges_prompt_plus_max_tokens() {
     assert!((400..=480).contains(&ms), "47 tokens missing at 100/s: {ms}");
     let v: Value = third.json().await.unwrap();
     assert_eq!(v["error"]["type"], "tokens");
+    // A malformed request is refused with 400 before admission, still with the headers.
+    let bad = post(&s, "/v1/chat/completions", &json!({"model": "m"})).await;
+    assert_eq!(bad.status(), 400);
+    assert_eq!(bad.headers()["x-ratelimit-limit-tokens"], "6000");
 }
 
 #[tokio::test]

@@ -218,7 +218,7 @@ async fn messages(State(st): State<Arc<MockState>>, req: Request) -> Response {
     };
     let msg = match Messages::parse(&body) {
         Ok(m) => m,
-        Err(e) => return e.response(api),
+        Err(e) => return st.reject(&e, api),
     };
     let input_tokens = msg.input_tokens(encoding_for(&msg.model));
     let mut planned = match st.plan(api, &parts, input_tokens, Some(msg.max_tokens), msg.fingerprint()).await
@@ -236,7 +236,7 @@ async fn messages(State(st): State<Arc<MockState>>, req: Request) -> Response {
     };
     if msg.stream {
         let (paced, cut_at) = stream_body(&msg, &id, stop_reason, usage, &mut planned);
-        planned.respond_stream(api, paced, cut_at)
+        planned.respond_stream(paced, cut_at)
     } else {
         planned.wait_whole().await;
         let text = reply::join(&planned.pieces);

@@ -315,7 +315,7 @@ async fn chat_completions(State(st): State<Arc<MockState>>, req: Request) -> Res
     };
     let chat = match Chat::parse(&body) {
         Ok(c) => c,
-        Err(e) => return e.response(api),
+        Err(e) => return st.reject(&e, api),
     };
     let enc = encoding_for(&chat.model);
     let prompt_tokens = chat.prompt_tokens(enc);
@@ -330,7 +330,7 @@ async fn chat_completions(State(st): State<Arc<MockState>>, req: Request) -> Res
     let usage = UsageOut::new(prompt_tokens, planned.pieces.len() as u64);
     if chat.stream {
         let (paced, cut_at) = stream_body(&chat, &id, created, finish, usage, &mut planned);
-        planned.respond_stream(api, paced, cut_at)
+        planned.respond_stream(paced, cut_at)
     } else {
         planned.wait_whole().await;
         let text = reply::join(&planned.pieces);
@@ -554,54 +554,73 @@ struct EmbeddingUsage {
 
 const MAX_DIMENSIONS: i64 = 8192;
 
+/// A validated embeddings request.
+struct Embeddings {
+    model: String,
+    input: EmbeddingInput,
+    dims: usize,
+    base64: bool,
+}
+
+impl Embeddings {
+    fn parse(body: &[u8]) -> Result<Embeddings, ApiError> {
+        let req: EmbeddingsRequest = parse_body(body, Api::OpenAi)?;
+        let EmbeddingsRequest { model, input, dimensions, encoding_format } = req;
+        let model = model.ok_or_else(|| missing("model".into()))?;
+        let input = input.ok_or_else(|| missing("input".into()))?;
+        let empty = match &input {
+            EmbeddingInput::One(s) => s.is_empty(),
+            EmbeddingInput::Many(v) => v.is_empty() || v.iter().any(String::is_empty),
+            EmbeddingInput::Tokens(t) => t.is_empty(),
+            EmbeddingInput::TokenLists(v) => v.is_empty() || v.iter().any(Vec::is_empty),
+        };
+        if empty {
+            return Err(ApiError::invalid(
+                "Invalid 'input': inputs must be non-empty.",
+                Some("input".into()),
+                Some("invalid_value"),
+            ));
+        }
+        let dims =
+            match dimensions {
+                None if model.contains("large") => 3072,
+                None => 1536,
+                Some(d) if (1..=MAX_DIMENSIONS).contains(&d) => d as usize,
+                Some(d) => return Err(ApiError::invalid(
+                    format!(
+                        "Invalid 'dimensions': expected a value between 1 and {MAX_DIMENSIONS}, but got {d}."
+                    ),
+                    Some("dimensions".into()),
+                    Some("invalid_value"),
+                )),
+            };
+        Ok(Embeddings { model, input, dims, base64: encoding_format == Some(EncodingFormat::Base64) })
+    }
+
+    fn items(&self) -> Vec<EmbedItem<'_>> {
+        match &self.input {
+            EmbeddingInput::One(s) => vec![EmbedItem::Text(s)],
+            EmbeddingInput::Many(v) => v.iter().map(|s| EmbedItem::Text(s)).collect(),
+            EmbeddingInput::Tokens(t) => vec![EmbedItem::Tokens(t)],
+            EmbeddingInput::TokenLists(v) => v.iter().map(|t| EmbedItem::Tokens(t)).collect(),
+        }
+    }
+}
+
 async fn embeddings(State(st): State<Arc<MockState>>, req: Request) -> Response {
     let api = Api::OpenAi;
     let (parts, body) = match st.receive(req, api).await {
         Ok(x) => x,
         Err(resp) => return *resp,
     };
-    let req: EmbeddingsRequest = match parse_body(&body, api) {
+    let req = match Embeddings::parse(&body) {
         Ok(r) => r,
-        Err(e) => return e.response(api),
+        Err(e) => return st.reject(&e, api),
     };
-    let EmbeddingsRequest { model, input, dimensions, encoding_format } = req;
-    let Some(model) = model else { return missing("model".into()).response(api) };
-    let Some(input) = input else { return missing("input".into()).response(api) };
-    let items: Vec<EmbedItem> = match &input {
-        EmbeddingInput::One(s) => vec![EmbedItem::Text(s)],
-        EmbeddingInput::Many(v) => v.iter().map(|s| EmbedItem::Text(s)).collect(),
-        EmbeddingInput::Tokens(t) => vec![EmbedItem::Tokens(t)],
-        EmbeddingInput::TokenLists(v) => v.iter().map(|t| EmbedItem::Tokens(t)).collect(),
-    };
-    let empty = items.is_empty()
-        || items.iter().any(|i| match i {
-            EmbedItem::Text(s) => s.is_empty(),
-            EmbedItem::Tokens(t) => t.is_empty(),
-        });
-    if empty {
-        return ApiError::invalid(
-            "Invalid 'input': inputs must be non-empty.",
-            Some("input".into()),
-            Some("invalid_value"),
-        )
-        .response(api);
-    }
-    let dims = match dimensions {
-        None if model.contains("large") => 3072,
-        None => 1536,
-        Some(d) if (1..=MAX_DIMENSIONS).contains(&d) => d as usize,
-        Some(d) => {
-            return ApiError::invalid(
-                format!(
-                "Invalid 'dimensions': expected a value between 1 and {MAX_DIMENSIONS}, but got {d} instead."
-            ),
-                Some("dimensions".into()),
-                Some("invalid_value"),
-            )
-            .response(api)
-        }
-    };
-    let enc = encoding_for(&model);
+    let Embeddings { model, dims, base64, .. } = &req;
+    let (model, dims, base64) = (model.as_str(), *dims, *base64);
+    let items = req.items();
+    let enc = encoding_for(model);
     let prompt_tokens: u64 = items
         .iter()
         .map(|i| match i {
@@ -615,13 +634,12 @@ async fn embeddings(State(st): State<Arc<MockState>>, req: Request) -> Response 
     };
     // An embedding is one forward pass: it takes the time of a first token.
     planned.wait_whole().await;
-    let base64 = encoding_format == Some(EncodingFormat::Base64);
     let data = items
         .iter()
         .enumerate()
         .map(|(index, item)| {
             let mut h = Fnv::default();
-            h.field(&model);
+            h.field(model);
             match item {
                 EmbedItem::Text(s) => h.field(s),
                 EmbedItem::Tokens(t) => t.iter().for_each(|x| h.write(&x.to_le_bytes())),
@@ -639,7 +657,7 @@ async fn embeddings(State(st): State<Arc<MockState>>, req: Request) -> Response 
     let doc = EmbeddingList {
         object: "list",
         data,
-        model: &model,
+        model,
         usage: EmbeddingUsage { prompt_tokens, total_tokens: prompt_tokens },
     };
     planned.respond_json(api, serde_json::to_vec(&doc))
