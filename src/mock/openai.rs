@@ -581,19 +581,20 @@ impl Embeddings {
                 Some("invalid_value"),
             ));
         }
-        let dims =
-            match dimensions {
-                None if model.contains("large") => 3072,
-                None => 1536,
-                Some(d) if (1..=MAX_DIMENSIONS).contains(&d) => d as usize,
-                Some(d) => return Err(ApiError::invalid(
+        let dims = match dimensions {
+            None if model.contains("large") => 3072,
+            None => 1536,
+            Some(d) if (1..=MAX_DIMENSIONS).contains(&d) => d as usize,
+            Some(d) => {
+                return Err(ApiError::invalid(
                     format!(
                         "Invalid 'dimensions': expected a value between 1 and {MAX_DIMENSIONS}, but got {d}."
                     ),
                     Some("dimensions".into()),
                     Some("invalid_value"),
-                )),
-            };
+                ))
+            }
+        };
         Ok(Embeddings { model, input, dims, base64: encoding_format == Some(EncodingFormat::Base64) })
     }
 
