@@ -100,7 +100,13 @@ impl Messages {
             n += 3 + s.texts().map(|t| enc.count(t) as u64).sum::<u64>();
         }
         for (role, content) in &self.messages {
-            n += 3 + enc.count(role.as_str()) as u64;
+            // 3 per message + the role; "user" / "assistant" are one token in the o200k and
+            // cl100k encodings (tested in the OpenAI route).
+            n += 3 + if matches!(enc, Encoding::O200kBase | Encoding::Cl100kBase) {
+                1
+            } else {
+                enc.count(role.as_str()) as u64
+            };
             n += content.texts().map(|t| enc.count(t) as u64).sum::<u64>();
         }
         n
@@ -212,7 +218,7 @@ async fn messages(State(st): State<Arc<MockState>>, req: Request) -> Response {
     };
     let msg = match Messages::parse(&body) {
         Ok(m) => m,
-        Err(e) => return e.response(api),
+        Err(e) => return st.reject(&e, api),
     };
     let input_tokens = msg.input_tokens(encoding_for(&msg.model));
     let mut planned = match st.plan(api, &parts, input_tokens, Some(msg.max_tokens), msg.fingerprint()).await
@@ -230,7 +236,7 @@ async fn messages(State(st): State<Arc<MockState>>, req: Request) -> Response {
     };
     if msg.stream {
         let (paced, cut_at) = stream_body(&msg, &id, stop_reason, usage, &mut planned);
-        planned.respond_stream(api, paced, cut_at)
+        planned.respond_stream(paced, cut_at)
     } else {
         planned.wait_whole().await;
         let text = reply::join(&planned.pieces);

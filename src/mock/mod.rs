@@ -31,7 +31,7 @@ use std::time::Duration;
 use axum::extract::Request;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Router;
 use bytes::Bytes;
 
@@ -239,6 +239,17 @@ impl MockState {
         }
     }
 
+    /// A 400 for a request that was authorized but is malformed. On a rate-limited server it
+    /// carries the rate-limit headers too (read without charging: refused requests cost
+    /// nothing).
+    pub(crate) fn reject(&self, err: &ApiError, api: Api) -> Response {
+        let mut resp = err.response(api);
+        if let Some(limiter) = &self.limiter {
+            limits::snapshot_headers(resp.headers_mut(), api, &limiter.peek());
+        }
+        resp
+    }
+
     /// Admission, fault and reply plan of a generation request with a valid body.
     ///
     /// `max_output` caps the natural reply length (`--reply-tokens`); the rate-limit cost is
@@ -414,7 +425,7 @@ impl Planned {
     }
 
     /// A 200 SSE answer (cut at `cut_at` for a `cut` fault).
-    pub fn respond_stream(self, _api: Api, paced: Paced, cut_at: usize) -> Response {
+    pub fn respond_stream(self, paced: Paced, cut_at: usize) -> Response {
         let body = if self.cut { paced.into_cut_body(cut_at) } else { paced.into_body() };
         let mut resp = Response::new(body);
         openai::sse_headers(resp.headers_mut());
@@ -430,7 +441,7 @@ pub fn router(state: Arc<MockState>) -> Router {
 
 async fn not_found(req: Request) -> Response {
     let api = if req.uri().path().starts_with("/v1/messages") { Api::Anthropic } else { Api::OpenAi };
-    ApiError::not_found(req.method().as_str(), req.uri().path()).response(api).into_response()
+    ApiError::not_found(req.method().as_str(), req.uri().path()).response(api)
 }
 
 #[cfg(test)]

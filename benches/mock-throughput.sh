@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Throughput of the embedded mock server (`llmkit serve`), measured with wrk on loopback.
+#
+# Scenarios (zero latency knobs):
+#   chat     non-streaming chat completions, 16-token replies (the default --reply-tokens)
+#   stream   streamed 256-token replies (--reply-tokens 256, --itl 0): 256 content chunks each
+# Each scenario runs RUNS times (default 3); the medians are printed at the end.
+#
+#   benches/mock-throughput.sh                   # defaults
+#   RUNS=5 DURATION=15s CONNS=64 benches/mock-throughput.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RUNS=${RUNS:-3}
+DURATION=${DURATION:-10s}
+CONNS=${CONNS:-64}
+THREADS=${THREADS:-1}
+
+if ! command -v wrk >/dev/null; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update && $SUDO apt-get install -y wrk
+fi
+
+cargo build --release --quiet
+BIN=target/release/llmkit
+WORK=$(mktemp -d)
+SERVER_PID=""
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+cat >"$WORK/chat.lua" <<'EOF'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello to the benchmark."}]}'
+EOF
+cat >"$WORK/stream.lua" <<'EOF'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello to the benchmark."}]}'
+EOF
+
+start_server() {
+  "$BIN" serve --addr 127.0.0.1:0 "$@" 2>"$WORK/server.log" &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do
+    if URL=$(grep -o 'listening on http://[0-9.:]*' "$WORK/server.log" 2>/dev/null); then
+      URL=${URL#listening on }
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "server did not start" >&2
+  cat "$WORK/server.log" >&2
+  exit 1
+}
+
+stop_server() {
+  kill "$SERVER_PID"
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+}
+
+server_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# run_scenario NAME LUA -- server flags...
+run_scenario() {
+  local name=$1 lua=$2
+  shift 2
+  start_server "$@"
+  # Sanity check of what is being measured, before measuring it.
+  local body
+  body=$(curl -s -X POST -H 'content-type: application/json' --data "$(sed -n "s/^wrk.body = '\(.*\)'$/\1/p" "$lua")" \
+    "$URL/v1/chat/completions")
+  if [ "$name" = stream ]; then
+    local chunks
+    chunks=$(grep -c '"delta":{"content":"' <<<"$body" || true)
+    [ "$chunks" -eq 256 ] || { echo "stream check failed: $chunks content chunks" >&2; exit 1; }
+    grep -q '^data: \[DONE\]' <<<"$body" || { echo "stream check failed: no [DONE]" >&2; exit 1; }
+    echo "$name: one reply = $(wc -c <<<"$body") bytes, 256 content chunks"
+  else
+    grep -q '"completion_tokens":16' <<<"$body" || { echo "chat check failed: $body" >&2; exit 1; }
+    echo "$name: one reply = $(wc -c <<<"$body") bytes"
+  fi
+  : >"$WORK/$name.rps"
+  : >"$WORK/$name.cpu"
+  for i in $(seq 1 "$RUNS"); do
+    local ticks0 ticks1
+    ticks0=$(server_ticks)
+    wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s "$lua" "$URL/v1/chat/completions" >"$WORK/$name.$i.txt"
+    ticks1=$(server_ticks)
+    if grep -q 'Non-2xx\|Socket errors' "$WORK/$name.$i.txt"; then
+      echo "$name run $i had errors:" >&2
+      cat "$WORK/$name.$i.txt" >&2
+      exit 1
+    fi
+    local rps transfer requests cpu_us
+    rps=$(awk '/^Requests\/sec:/ {print $2}' "$WORK/$name.$i.txt")
+    transfer=$(awk '/^Transfer\/sec:/ {print $2}' "$WORK/$name.$i.txt")
+    requests=$(awk '/requests in/ {print $1}' "$WORK/$name.$i.txt")
+    # Server CPU time (user + system) per request: independent of how busy the machine is.
+    cpu_us=$(awk -v t=$((ticks1 - ticks0)) -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+      'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
+    echo "  run $i: $rps req/s ($transfer/s), server CPU $cpu_us us/request"
+    echo "$rps" >>"$WORK/$name.rps"
+    echo "$cpu_us" >>"$WORK/$name.cpu"
+  done
+  stop_server
+  printf '%s median: %.0f req/s, server CPU %s us/request\n' "$name" "$(median <"$WORK/$name.rps")" \
+    "$(median <"$WORK/$name.cpu")" >>"$WORK/summary"
+}
+
+echo "wrk -t$THREADS -c$CONNS -d$DURATION, $RUNS runs per scenario, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+run_scenario chat "$WORK/chat.lua"
+run_scenario stream "$WORK/stream.lua" --reply-tokens 256 --itl 0
+echo "== medians"
+cat "$WORK/summary"
