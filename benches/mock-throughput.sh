@@ -16,10 +16,10 @@ DURATION=${DURATION:-10s}
 CONNS=${CONNS:-64}
 THREADS=${THREADS:-1}
 
-if ! command -v wrk >/dev/null; then
+if ! command -v wrk >/dev/null || [ ! -x /usr/bin/time ]; then
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update && $SUDO apt-get install -y wrk
+  $SUDO apt-get update && $SUDO apt-get install -y wrk time
 fi
 
 cargo build --release --quiet
@@ -90,30 +90,37 @@ run_scenario() {
   fi
   : >"$WORK/$name.rps"
   : >"$WORK/$name.cpu"
+  : >"$WORK/$name.proj"
   for i in $(seq 1 "$RUNS"); do
     local ticks0 ticks1
     ticks0=$(server_ticks)
-    wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s "$lua" "$URL/v1/chat/completions" >"$WORK/$name.$i.txt"
+    /usr/bin/time -f '%U %S' -o "$WORK/wrk.cpu" \
+      wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s "$lua" "$URL/v1/chat/completions" >"$WORK/$name.$i.txt"
     ticks1=$(server_ticks)
     if grep -q 'Non-2xx\|Socket errors' "$WORK/$name.$i.txt"; then
       echo "$name run $i had errors:" >&2
       cat "$WORK/$name.$i.txt" >&2
       exit 1
     fi
-    local rps transfer requests cpu_us
+    local rps transfer requests cpu_us wrk_us projected
     rps=$(awk '/^Requests\/sec:/ {print $2}' "$WORK/$name.$i.txt")
     transfer=$(awk '/^Transfer\/sec:/ {print $2}' "$WORK/$name.$i.txt")
     requests=$(awk '/requests in/ {print $1}' "$WORK/$name.$i.txt")
     # Server CPU time (user + system) per request: independent of how busy the machine is.
     cpu_us=$(awk -v t=$((ticks1 - ticks0)) -v hz="$(getconf CLK_TCK)" -v n="$requests" \
       'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
-    echo "  run $i: $rps req/s ($transfer/s), server CPU $cpu_us us/request"
+    wrk_us=$(awk -v n="$requests" '{printf "%.1f", ($1 + $2) * 1e6 / n}' "$WORK/wrk.cpu")
+    # What the machine's cores could do with nothing else running: cores / CPU per request.
+    projected=$(awk -v s="$cpu_us" -v w="$wrk_us" -v c="$(nproc)" 'BEGIN {printf "%.0f", c * 1e6 / (s + w)}')
+    echo "  run $i: $rps req/s ($transfer/s); CPU per request: server $cpu_us us, wrk $wrk_us us;" \
+      "idle-machine projection $projected req/s"
     echo "$rps" >>"$WORK/$name.rps"
     echo "$cpu_us" >>"$WORK/$name.cpu"
+    echo "$projected" >>"$WORK/$name.proj"
   done
   stop_server
-  printf '%s median: %.0f req/s, server CPU %s us/request\n' "$name" "$(median <"$WORK/$name.rps")" \
-    "$(median <"$WORK/$name.cpu")" >>"$WORK/summary"
+  printf '%s median: %.0f req/s, server CPU %s us/request, idle-machine projection %s req/s\n' "$name" \
+    "$(median <"$WORK/$name.rps")" "$(median <"$WORK/$name.cpu")" "$(median <"$WORK/$name.proj")" >>"$WORK/summary"
 }
 
 echo "wrk -t$THREADS -c$CONNS -d$DURATION, $RUNS runs per scenario, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
