@@ -168,11 +168,13 @@ impl Content {
         one.into_iter().chain(many.into_iter().flatten())
     }
 
-    /// Parts of type `text` must carry their text.
-    pub fn check(&self, path: &str, api: Api) -> Result<(), ApiError> {
+    /// Parts of type `text` must carry their text. `path` builds the content's path, only
+    /// when there is an error to report.
+    pub fn check(&self, path: impl Fn() -> String, api: Api) -> Result<(), ApiError> {
         if let Content::Parts(parts) = self {
             for (i, part) in parts.iter().enumerate() {
                 if part.kind == "text" && part.text.is_none() {
+                    let path = path();
                     let p = match api {
                         Api::OpenAi => format!("{path}[{i}].text"),
                         Api::Anthropic => format!("{path}.{i}.text"),
@@ -292,9 +294,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.texts().collect::<Vec<_>>(), ["a", "b"]);
-        assert!(c.check("messages[0].content", Api::OpenAi).is_ok());
+        assert!(c.check(|| "messages[0].content".into(), Api::OpenAi).is_ok());
         let c: Content = serde_json::from_str(r#"[{"type":"text"}]"#).unwrap();
-        let e = c.check("messages[0].content", Api::OpenAi).unwrap_err();
+        let e = c.check(|| "messages[0].content".into(), Api::OpenAi).unwrap_err();
         assert_eq!(e.param.as_deref(), Some("messages[0].content[0].text"));
     }
 
