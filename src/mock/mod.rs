@@ -444,7 +444,20 @@ impl Planned {
 
 /// The whole router: every API module's routes, a JSON 404 for anything else.
 pub fn router(state: Arc<MockState>) -> Router {
-    Router::new().merge(openai::routes()).merge(anthropic::routes()).fallback(not_found).with_state(state)
+    Router::new()
+        .merge(openai::routes())
+        .merge(anthropic::routes())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+}
+
+async fn method_not_allowed(req: Request) -> Response {
+    let api = if req.uri().path().starts_with("/v1/messages") { Api::Anthropic } else { Api::OpenAi };
+    let mut err = ApiError::not_found(req.method().as_str(), req.uri().path());
+    err.status = StatusCode::METHOD_NOT_ALLOWED;
+    err.message = format!("Method {} is not allowed on {}.", req.method(), req.uri().path());
+    err.response(api)
 }
 
 async fn not_found(req: Request) -> Response {

@@ -78,7 +78,7 @@ pub fn join_path(parent: &str, field: &str) -> String {
 
 /// Turn a serde data error into an OpenAI-worded 400 naming the field.
 fn data_error(path: &serde_path_to_error::Path, err: &serde_json::Error, api: Api) -> ApiError {
-    let msg = without_position(err).replace('`', "'");
+    let msg = humanize(&without_position(err).replace('`', "'"));
     let at = format_path(path, api);
     if let Some(rest) = msg.strip_prefix("missing field '") {
         let field = rest.trim_end_matches('\'');
@@ -114,6 +114,24 @@ fn data_error(path: &serde_path_to_error::Path, err: &serde_json::Error, api: Ap
         );
     }
     ApiError::invalid(format!("Invalid value for '{at}': {msg}."), Some(at), Some("invalid_value"))
+}
+
+/// serde's type names in words a client understands (`struct ChatMessage` is "an object").
+fn humanize(msg: &str) -> String {
+    let mut out = msg.to_string();
+    if let Some(at) = out.find("expected struct ") {
+        out.replace_range(at.., "expected an object");
+    }
+    for (rust, words) in [
+        ("expected i64", "expected an integer"),
+        ("expected u64", "expected an integer"),
+        ("expected u32", "expected an integer"),
+        ("expected a sequence", "expected an array"),
+        ("floating point", "number"),
+    ] {
+        out = out.replace(rust, words);
+    }
+    out
 }
 
 /// A required field that is missing (or null).
@@ -283,6 +301,16 @@ mod tests {
         let e = err("[1,2]", Api::OpenAi);
         assert!(e.param.is_none());
         assert!(e.message.contains("JSON object"), "{}", e.message);
+    }
+
+    #[test]
+    fn messages_speak_json_not_rust() {
+        let e = err(r#"{"items":[null]}"#, Api::OpenAi);
+        assert!(e.message.ends_with("expected an object."), "{}", e.message);
+        let e = err(r#"{"items":[{"id":1.5}]}"#, Api::OpenAi);
+        assert!(e.message.contains("number") && e.message.contains("an integer"), "{}", e.message);
+        let e = err(r#"{"items":5}"#, Api::OpenAi);
+        assert!(e.message.contains("expected an array"), "{}", e.message);
     }
 
     #[test]
