@@ -395,7 +395,9 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let s = s.trim();
     if let Ok(secs) = s.parse::<f64>() {
         if secs.is_finite() && secs >= 0.0 {
-            return Ok(std::time::Duration::from_secs_f64(secs));
+            // try_: a huge number of seconds is an error, not a panic.
+            return std::time::Duration::try_from_secs_f64(secs)
+                .map_err(|_| format!("invalid duration `{s}`: too large"));
         }
         return Err(format!("invalid duration `{s}`: must be a non-negative number"));
     }
@@ -421,5 +423,6 @@ mod tests {
         assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
         assert!(parse_duration("-1").is_err());
         assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("1e30").is_err());
     }
 }

@@ -229,6 +229,10 @@ async fn unknown_routes_are_json_404s() {
     assert_eq!(resp.status(), 404);
     let v: Value = resp.json().await.unwrap();
     assert_eq!(v["error"]["type"], "invalid_request_error");
+    let resp = client().get(format!("{}/v1/chat/completions", s.url())).send().await.unwrap();
+    assert_eq!(resp.status(), 405);
+    let v: Value = resp.json().await.unwrap();
+    assert!(v["error"]["message"].as_str().unwrap().contains("GET"));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::body::{sse_event, Paced, PacedWriter, Template, PLACEHOLDER};
 use super::reply::{self, Fnv};
 use super::request::{check_min_tokens, missing, parse_body, Content};
-use super::wire::{Api, ApiError};
+use super::wire::{to_json, Api, ApiError};
 use super::{encoding_for, MockState, Planned};
 use crate::tokenize::Encoding;
 
@@ -85,11 +85,11 @@ impl Messages {
         for (i, m) in raw.into_iter().enumerate() {
             let role = m.role.ok_or_else(|| field_required(&format!("messages.{i}.role")))?;
             let content = m.content.ok_or_else(|| field_required(&format!("messages.{i}.content")))?;
-            content.check(&format!("messages.{i}.content"), api)?;
+            content.check(|| format!("messages.{i}.content"), api)?;
             messages.push((role, content));
         }
         if let Some(s) = &system {
-            s.check("system", api)?;
+            s.check(|| "system".into(), api)?;
         }
         Ok(Messages { model, max_tokens, system, messages, stream: stream.unwrap_or(false) })
     }
@@ -250,7 +250,7 @@ async fn messages(State(st): State<Arc<MockState>>, req: Request) -> Response {
             stop_sequence: None,
             usage,
         };
-        planned.respond_json(api, serde_json::to_vec(&doc))
+        planned.respond_json(api, to_json(&doc, text.len() + msg.model.len() + 320))
     }
 }
 

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::body::{sse_data, Paced, PacedWriter, Template, PLACEHOLDER};
 use super::reply::{self, Fnv, Rng};
 use super::request::{check_min_tokens, missing, parse_body, Content};
-use super::wire::{json_response, unix_now, Api, ApiError};
+use super::wire::{json_response, to_json, unix_now, Api, ApiError};
 use super::{encoding_for, MockState, Planned};
 use crate::tokenize::Encoding;
 
@@ -146,7 +146,7 @@ impl Chat {
         for (i, m) in messages.iter().enumerate() {
             let Some(role) = m.role else { return Err(missing(format!("messages[{i}].role"))) };
             match &m.content {
-                Some(c) => c.check(&format!("messages[{i}].content"), Api::OpenAi)?,
+                Some(c) => c.check(|| format!("messages[{i}].content"), Api::OpenAi)?,
                 None if role == Role::Assistant && m.tool_calls.is_some() => {}
                 None => return Err(missing(format!("messages[{i}].content"))),
             }
@@ -354,7 +354,7 @@ async fn chat_completions(State(st): State<Arc<MockState>>, req: Request) -> Res
             service_tier: "default",
             system_fingerprint: FINGERPRINT,
         };
-        planned.respond_json(api, serde_json::to_vec(&doc))
+        planned.respond_json(api, to_json(&doc, text.len() + chat.model.len() + 640))
     }
 }
 
