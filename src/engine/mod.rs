@@ -811,9 +811,10 @@ impl Engine {
                     rec.retries += 1;
                     inner.counters.retries.fetch_add(1, Ordering::Relaxed);
                     inner.printer.verbose(format!(
-                        "profile `{profile}`: {} {}; retry {attempt} in {:.1?}",
+                        "profile `{profile}`: {} {}: {}; retry {attempt} in {:.1?}",
                         f.kind.as_str(),
                         f.status.map(|s| s.to_string()).unwrap_or_default(),
+                        crate::provider::truncate(&f.message, 200),
                         wait
                     ));
                     // A 429's wait is served by the limiter's shared pause.

@@ -51,9 +51,12 @@ struct Bucket {
 }
 
 impl Bucket {
-    fn per_minute(limit: f64, now: Instant, learned: bool) -> Bucket {
+    /// A bucket for a per-minute limit. `min_capacity` is 1 for requests: a limit under 60
+    /// RPM still admits one whole request from a full bucket (as the mock server does).
+    fn per_minute(limit: f64, min_capacity: f64, now: Instant, learned: bool) -> Bucket {
         let rate = limit / 60.0;
-        Bucket { capacity: rate, rate, level: rate, at: now, learned }
+        let capacity = rate.max(min_capacity);
+        Bucket { capacity, rate, level: capacity, at: now, learned }
     }
 
     fn level_at(&self, t: Instant) -> f64 {
@@ -148,8 +151,8 @@ impl RateLimiter {
         let adaptive = limits.rpm.is_none() && limits.tpm.is_none();
         RateLimiter {
             state: Mutex::new(State {
-                requests: limits.rpm.map(|r| Bucket::per_minute(r, now, false)),
-                tokens: limits.tpm.map(|t| Bucket::per_minute(t, now, false)),
+                requests: limits.rpm.map(|r| Bucket::per_minute(r, 1.0, now, false)),
+                tokens: limits.tpm.map(|t| Bucket::per_minute(t, 0.0, now, false)),
                 pause_until: None,
                 output_estimate: INITIAL_OUTPUT_ESTIMATE,
             }),
@@ -253,7 +256,7 @@ impl RateLimiter {
                     if b.learned {
                         if let Some(limit) = w.limit.filter(|l| *l > 0.0) {
                             b.rate = limit / 60.0;
-                            b.capacity = b.rate;
+                            b.capacity = if is_tokens { b.rate } else { b.rate.max(1.0) };
                         }
                     }
                     b.clamp(remaining, now);
@@ -261,7 +264,7 @@ impl RateLimiter {
                 None => match w.limit.filter(|l| *l > 0.0) {
                     // Learn the server's window once half of it is used.
                     Some(limit) if remaining < limit / 2.0 => {
-                        let mut b = Bucket::per_minute(limit, now, true);
+                        let mut b = Bucket::per_minute(limit, if is_tokens { 0.0 } else { 1.0 }, now, true);
                         b.clamp(remaining, now);
                         *slot = Some(b);
                         if is_tokens {
@@ -414,28 +417,53 @@ impl RateHeaders {
     }
 }
 
+/// Header names of one window: OpenAI's (limit, remaining, reset) and Anthropic's.
+struct WindowNames {
+    openai: [&'static str; 3],
+    anthropic: [&'static str; 3],
+}
+
+const REQUESTS: WindowNames = WindowNames {
+    openai: ["x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"],
+    anthropic: [
+        "anthropic-ratelimit-requests-limit",
+        "anthropic-ratelimit-requests-remaining",
+        "anthropic-ratelimit-requests-reset",
+    ],
+};
+
+const TOKENS: WindowNames = WindowNames {
+    openai: ["x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"],
+    anthropic: [
+        "anthropic-ratelimit-tokens-limit",
+        "anthropic-ratelimit-tokens-remaining",
+        "anthropic-ratelimit-tokens-reset",
+    ],
+};
+
 /// Read OpenAI- and Anthropic-style rate-limit headers. `now` dates Anthropic's resets.
 pub fn parse_rate_headers(h: &HeaderMap, now: SystemTime) -> RateHeaders {
-    let num =
-        |name: &str| h.get(name).and_then(|v| v.to_str().ok()).and_then(|s| s.trim().parse::<f64>().ok());
     let text = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
-    let window = |kind: &str| -> Option<Window> {
+    let num = |name: &str| text(name).and_then(|s| s.parse::<f64>().ok());
+    let window = |names: &WindowNames| -> Option<Window> {
+        let [limit, remaining, reset] = names.openai;
         let openai = Window {
-            limit: num(&format!("x-ratelimit-limit-{kind}")),
-            remaining: num(&format!("x-ratelimit-remaining-{kind}")),
-            reset: text(&format!("x-ratelimit-reset-{kind}")).and_then(parse_go_duration),
+            limit: num(limit),
+            remaining: num(remaining),
+            reset: text(reset).and_then(parse_go_duration),
         };
         if openai.remaining.is_some() || openai.limit.is_some() {
             return Some(openai);
         }
+        let [limit, remaining, reset] = names.anthropic;
         let anthropic = Window {
-            limit: num(&format!("anthropic-ratelimit-{kind}-limit")),
-            remaining: num(&format!("anthropic-ratelimit-{kind}-remaining")),
-            reset: text(&format!("anthropic-ratelimit-{kind}-reset")).and_then(|s| until_rfc3339(s, now)),
+            limit: num(limit),
+            remaining: num(remaining),
+            reset: text(reset).and_then(|s| until_rfc3339(s, now)),
         };
         (anthropic.remaining.is_some() || anthropic.limit.is_some()).then_some(anthropic)
     };
-    RateHeaders { requests: window("requests"), tokens: window("tokens") }
+    RateHeaders { requests: window(&REQUESTS), tokens: window(&TOKENS) }
 }
 
 /// Parse a Go `time.Duration` string (`6m0s`, `1s`, `120ms`, `1h2m3.5s`, `250us`).
