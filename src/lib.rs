@@ -11,6 +11,7 @@ pub mod engine;
 pub mod error;
 pub mod mock;
 pub mod output;
+pub mod pricing;
 pub mod provider;
 pub mod settings;
 pub mod tokenize;
@@ -25,6 +26,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     let Cli { global, command } = cli;
     let printer = Printer::from_global(&global);
     match command {
+        Command::Tokens(args) => {
+            commands::tokens::run(commands::tokens::TokensSettings::resolve(args)?, printer)
+        }
+        Command::Cost(args) => commands::cost::run(settings::cost::CostSettings::resolve(&args)?, printer),
         Command::Completions(args) => commands::completions::print(args.shell),
         Command::GenerateDocs(args) => commands::completions::generate_docs(&args.out, printer),
         Command::Check(args) => {

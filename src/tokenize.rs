@@ -10,6 +10,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Deserialize;
 
@@ -70,8 +71,11 @@ impl Encoding {
 
     /// Number of tokens in `text`, as tiktoken's `len(encode_ordinary(text))`.
     pub fn count(self, text: &str) -> usize {
+        if let Some(ids) = self.encode_small(text) {
+            return ids.len();
+        }
         match self.backend() {
-            Backend::Bpe(tok) => tok.count(text),
+            Backend::Bpe(tok) => count_pieces(self, tok, text),
             Backend::Tiktoken(bpe) => bpe.encode_ordinary(text).len(),
         }
     }
@@ -107,6 +111,9 @@ impl Encoding {
     }
 
     fn encode_ordinary(self, text: &str) -> Vec<u32> {
+        if let Some(ids) = self.encode_small(text) {
+            return ids;
+        }
         match self.backend() {
             Backend::Bpe(tok) => tok.encode(text),
             Backend::Tiktoken(bpe) => bpe.encode_ordinary(text),
@@ -174,6 +181,8 @@ impl Encoding {
     /// ranks, same pattern in tiktoken), so its plain text goes through the linear-time
     /// encoder too; only the legacy 50k encodings need tiktoken-rs.
     fn backend(self) -> Backend {
+        // Once the linear-time tables are built, they are the faster choice for everything.
+        SMALL_BUDGET.store(0, Ordering::Relaxed);
         match self {
             Encoding::O200kBase | Encoding::O200kHarmony => Backend::Bpe(bpe_openai::o200k_base()),
             Encoding::Cl100kBase => Backend::Bpe(bpe_openai::cl100k_base()),
@@ -181,6 +190,270 @@ impl Encoding {
             Encoding::P50kEdit => Backend::Tiktoken(tiktoken_rs::p50k_edit_singleton()),
             Encoding::R50kBase => Backend::Tiktoken(tiktoken_rs::r50k_base_singleton()),
         }
+    }
+}
+
+/// Bytes of text the start-up-free small tokenizer may still take in this process. Small
+/// inputs (a prompt, `echo hi`) never pay for building the linear-time tables; once more text
+/// than this has come, building them is cheaper than merging on.
+static SMALL_BUDGET: AtomicUsize = AtomicUsize::new(32 * 1024);
+/// Texts longer than this always go to the linear-time tokenizer.
+const SMALL_TEXT: usize = 8 * 1024;
+
+impl Encoding {
+    /// Plain-text tokens from the small tokenizer, when the text and the budget allow it.
+    fn encode_small(self, text: &str) -> Option<Vec<u32>> {
+        if text.len() > SMALL_TEXT {
+            return None;
+        }
+        let small = match self {
+            Encoding::O200kBase | Encoding::O200kHarmony => small::o200k,
+            Encoding::Cl100kBase => small::cl100k,
+            _ => return None,
+        };
+        SMALL_BUDGET
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| b.checked_sub(text.len()))
+            .ok()?;
+        let mut ids = Vec::with_capacity(text.len() / 3 + 1);
+        small()?.encode(text, &mut ids)?;
+        Some(ids)
+    }
+}
+
+/// The pre-tokenizers of o200k_base and cl100k_base written out by hand for ASCII text.
+///
+/// On real text the regex split costs more than the byte-pair merge of memoized pieces; on
+/// ASCII the patterns reduce to a few byte classes, and a direct scan is several times faster.
+/// Each function returns where the piece starting at `i` ends, exactly as the pattern's first
+/// matching alternative would (`b` must be all ASCII, and its end is treated as the end of
+/// the text). Tests compare every piece with the regex on random and adversarial text.
+mod ascii {
+    fn is_space(c: u8) -> bool {
+        matches!(c, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ')
+    }
+
+    fn is_newline(c: u8) -> bool {
+        c == b'\r' || c == b'\n'
+    }
+
+    /// `[^\s\p{L}\p{N}]`: punctuation, symbols and control characters.
+    fn is_punct(c: u8) -> bool {
+        !is_space(c) && !c.is_ascii_alphanumeric()
+    }
+
+    /// `[^\r\n\p{L}\p{N}]`: what may precede a word in the same piece.
+    fn is_word_prefix(c: u8) -> bool {
+        !is_newline(c) && !c.is_ascii_alphanumeric()
+    }
+
+    fn run(b: &[u8], mut i: usize, class: impl Fn(u8) -> bool) -> usize {
+        while i < b.len() && class(b[i]) {
+            i += 1;
+        }
+        i
+    }
+
+    /// Length of a contraction (`'s`, `'t`, `'re`, `'ve`, `'m`, `'ll`, `'d`, any case) at `i`.
+    fn contraction(b: &[u8], i: usize) -> usize {
+        if b.get(i) != Some(&b'\'') {
+            return 0;
+        }
+        let lower = |k: usize| b.get(i + k).map(u8::to_ascii_lowercase);
+        match (lower(1), lower(2)) {
+            (Some(b's' | b't' | b'm' | b'd'), _) => 2,
+            (Some(b'r'), Some(b'e')) | (Some(b'v'), Some(b'e')) | (Some(b'l'), Some(b'l')) => 3,
+            _ => 0,
+        }
+    }
+
+    /// Whitespace handling shared by both patterns after their own `\s*[\r\n]` rule.
+    fn whitespace_tail(b: &[u8], i: usize, end: usize) -> usize {
+        if end == b.len() || end - i == 1 {
+            end // `\s+(?!\S)` at the end of text, or the single-character `\s+` / `\s`
+        } else {
+            end - 1 // `\s+(?!\S)`: the last space goes with what follows
+        }
+    }
+
+    pub fn o200k_piece_end(b: &[u8], i: usize) -> usize {
+        let c = b[i];
+        // [^\r\n\p{L}\p{N}]?[\p{Lu}...]*[\p{Ll}...]+ | [^\r\n\p{L}\p{N}]?[\p{Lu}...]+[\p{Ll}...]*
+        let letters = if c.is_ascii_alphabetic() {
+            Some(i)
+        } else if is_word_prefix(c) && b.get(i + 1).is_some_and(u8::is_ascii_alphabetic) {
+            Some(i + 1)
+        } else {
+            None
+        };
+        if let Some(start) = letters {
+            let upper_end = run(b, start, |x| x.is_ascii_uppercase());
+            let lower_end = run(b, upper_end, |x| x.is_ascii_lowercase());
+            return lower_end + contraction(b, lower_end);
+        }
+        if c.is_ascii_digit() {
+            return run(b, i, |x| x.is_ascii_digit()).min(i + 3);
+        }
+        // ` ?[^\s\p{L}\p{N}]+[\r\n/]*`
+        let p = if c == b' ' { i + 1 } else { i };
+        if b.get(p).is_some_and(|&x| is_punct(x)) {
+            let end = run(b, p, is_punct);
+            return run(b, end, |x| is_newline(x) || x == b'/');
+        }
+        // Whitespace: `\s*[\r\n]+`, then `\s+(?!\S)`, then `\s+`.
+        let end = run(b, i, is_space);
+        if let Some(last) = b[i..end].iter().rposition(|&x| is_newline(x)) {
+            return i + last + 1;
+        }
+        whitespace_tail(b, i, end)
+    }
+
+    pub fn cl100k_piece_end(b: &[u8], i: usize) -> usize {
+        let c = b[i];
+        let n = contraction(b, i);
+        if n > 0 {
+            return i + n;
+        }
+        // [^\r\n\p{L}\p{N}]?+\p{L}++
+        if c.is_ascii_alphabetic() {
+            return run(b, i, |x| x.is_ascii_alphabetic());
+        }
+        if is_word_prefix(c) && b.get(i + 1).is_some_and(u8::is_ascii_alphabetic) {
+            return run(b, i + 1, |x| x.is_ascii_alphabetic());
+        }
+        if c.is_ascii_digit() {
+            return run(b, i, |x| x.is_ascii_digit()).min(i + 3);
+        }
+        // ` ?[^\s\p{L}\p{N}]++[\r\n]*+`
+        let p = if c == b' ' { i + 1 } else { i };
+        if b.get(p).is_some_and(|&x| is_punct(x)) {
+            let end = run(b, p, is_punct);
+            return run(b, end, is_newline);
+        }
+        // Whitespace: `\s++$`, then `\s*[\r\n]`, then `\s+(?!\S)`, then `\s`.
+        let end = run(b, i, is_space);
+        if end == b.len() {
+            return end;
+        }
+        if let Some(last) = b[i..end].iter().rposition(|&x| is_newline(x)) {
+            return i + last + 1;
+        }
+        whitespace_tail(b, i, end)
+    }
+}
+
+/// Calls `f` with every pre-tokenizer piece of `text`, using the hand-written ASCII scanner for
+/// stretches of ASCII and the regex elsewhere. Stretches are cut at [split points](is_split_point),
+/// where pieces cannot cross, so the pieces are exactly the regex's pieces of the whole text.
+fn for_each_piece(enc: Encoding, tok: &bpe_openai::Tokenizer, text: &str, mut f: impl FnMut(&str)) {
+    let piece_end = match enc {
+        Encoding::O200kBase | Encoding::O200kHarmony => ascii::o200k_piece_end,
+        Encoding::Cl100kBase => ascii::cl100k_piece_end,
+        _ => {
+            tok.split(text).for_each(f);
+            return;
+        }
+    };
+    fn ascii_pieces(
+        text: &str,
+        from: usize,
+        to: usize,
+        piece_end: fn(&[u8], usize) -> usize,
+        f: &mut impl FnMut(&str),
+    ) {
+        let seg = &text.as_bytes()[from..to];
+        let mut i = 0;
+        while i < seg.len() {
+            let end = piece_end(seg, i);
+            f(&text[from + i..from + end]);
+            i = end;
+        }
+    }
+    let b = text.as_bytes();
+    let mut pos = 0;
+    while pos < b.len() {
+        let Some(q) = b[pos..].iter().position(|&x| x >= 0x80).map(|k| pos + k) else {
+            ascii_pieces(text, pos, b.len(), piece_end, &mut f);
+            return;
+        };
+        // ASCII up to the last split point before the first non-ASCII byte.
+        if let Some(p) = (pos + 1..q).rev().find(|&p| is_split_point(b, p)) {
+            ascii_pieces(text, pos, p, piece_end, &mut f);
+            pos = p;
+        }
+        // The regex from there to the first split point after it.
+        let end = (q + 1..b.len()).find(|&p| is_split_point(b, p)).unwrap_or(b.len());
+        tok.split(&text[pos..end]).for_each(&mut f);
+        pos = end;
+    }
+}
+
+/// Pieces at most this long have their counts remembered (longer ones rarely repeat).
+const MEMO_PIECE: usize = 32;
+/// Entries per thread and vocabulary before the memo starts over (a few MB at most).
+const MEMO_ENTRIES: usize = 1 << 15;
+
+thread_local! {
+    /// Token counts of recently seen pieces, per thread, one map per vocabulary (o200k and its
+    /// harmony variant share one). Text repeats its words, so most pieces are found here and
+    /// skip the byte-pair merge: about half the counting time on real text. Exact by
+    /// construction: the count of a piece depends only on its bytes.
+    static PIECE_MEMO: std::cell::RefCell<[PieceMemo; 2]> = std::cell::RefCell::new(Default::default());
+}
+
+type PieceMemo = std::collections::HashMap<Box<[u8]>, u32, std::hash::BuildHasherDefault<FxHasher>>;
+
+/// Count `text` piece by piece with the linear-time encoder, remembering short pieces.
+fn count_pieces(enc: Encoding, tok: &bpe_openai::Tokenizer, text: &str) -> usize {
+    let slot = usize::from(enc == Encoding::Cl100kBase);
+    PIECE_MEMO.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        let memo = &mut memo[slot];
+        let mut n = 0usize;
+        for_each_piece(enc, tok, text, |piece| {
+            let bytes = piece.as_bytes();
+            if bytes.len() > MEMO_PIECE {
+                n += tok.bpe.count(bytes);
+                return;
+            }
+            if let Some(&c) = memo.get(bytes) {
+                n += c as usize;
+                return;
+            }
+            let c = tok.bpe.count(bytes);
+            if memo.len() >= MEMO_ENTRIES {
+                memo.clear();
+            }
+            memo.insert(bytes.into(), c as u32);
+            n += c;
+        });
+        n
+    })
+}
+
+/// A small, fast, non-cryptographic hasher for short byte strings (the multiply-rotate scheme
+/// of rustc's FxHasher); the memo's keys are not attacker-chosen in any way that matters.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let word = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (self.0.rotate_left(5) ^ n as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
@@ -434,6 +707,218 @@ pub fn builtin_context_window(model: &str) -> Option<u64> {
         .map(|(_, n)| *n)
 }
 
+/// A tokenizer for small inputs that needs no start-up work, so that `echo hi | llmkit tokens`
+/// does not pay the tens of milliseconds `bpe-openai` spends building its tables.
+///
+/// It is tiktoken's reference algorithm: split with the encoding's pattern, then merge the
+/// lowest-ranked adjacent pair until none is left. Ranks are looked up in place in
+/// `data/<encoding>.vocab` (tokens sorted by bytes, front-coded in blocks; generated by
+/// `scripts/gen-vocab-tables.py` from OpenAI's files). Merging is quadratic in the length of a
+/// piece, so callers use it only for small texts and it declines pieces longer than
+/// [`MAX_PIECE`]; the linear-time encoder takes over from there. Tests check that both give
+/// the same tokens.
+mod small {
+    use std::sync::OnceLock;
+
+    use regex_automata::meta::Regex;
+    use regex_automata::{Anchored, Input};
+
+    /// Longest piece merged here (quadratic work beyond this is the other encoder's job).
+    pub const MAX_PIECE: usize = 1024;
+
+    /// The pre-tokenizer patterns of tiktoken without look-around (which regex-automata does not
+    /// have): `\s+(?!\S)` becomes `\s+$` (at the end of text) plus `\s+\s` whose last character
+    /// is given back, which matches the same text; cl100k's possessive quantifiers are dropped,
+    /// which cannot change these matches. The same rewrite as the `bpe-openai` crate's.
+    const O200K_PATTERN: &str = concat!(
+        r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?",
+        r"|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?",
+        r"|\p{N}{1,3}",
+        r"| ?[^\s\p{L}\p{N}]+[\r\n/]*",
+        r"|\s*[\r\n]+",
+        r"|\s+$",
+    );
+    const CL100K_PATTERN: &str = concat!(
+        r"(?i:'s|'t|'re|'ve|'m|'ll|'d)",
+        r"|[^\r\n\p{L}\p{N}]?\p{L}+",
+        r"|\p{N}{1,3}",
+        r"| ?[^\s\p{L}\p{N}]+[\r\n]*",
+        r"|\s*[\r\n]+",
+        r"|\s+$",
+    );
+    /// The second pattern's last character is a look-ahead and is given back.
+    const LOOKAHEAD: &str = r"\s+\s";
+    const REST: &str = r"\s+";
+
+    static O200K_VOCAB: &[u8] = include_bytes!("../data/o200k_base.vocab");
+    static CL100K_VOCAB: &[u8] = include_bytes!("../data/cl100k_base.vocab");
+
+    pub struct Small {
+        vocab: Vocab,
+        pre: Regex,
+    }
+
+    pub fn o200k() -> Option<&'static Small> {
+        static CELL: OnceLock<Option<Small>> = OnceLock::new();
+        CELL.get_or_init(|| Small::new(O200K_VOCAB, O200K_PATTERN)).as_ref()
+    }
+
+    pub fn cl100k() -> Option<&'static Small> {
+        static CELL: OnceLock<Option<Small>> = OnceLock::new();
+        CELL.get_or_init(|| Small::new(CL100K_VOCAB, CL100K_PATTERN)).as_ref()
+    }
+
+    impl Small {
+        fn new(vocab: &'static [u8], pattern: &str) -> Option<Small> {
+            Some(Small {
+                vocab: Vocab::parse(vocab)?,
+                pre: Regex::new_many(&[pattern, LOOKAHEAD, REST]).ok()?,
+            })
+        }
+
+        /// Tokens of `text` passed to `out`, or `None` (nothing passed) when a piece is too long
+        /// for this encoder.
+        pub fn encode(&self, text: &str, out: &mut Vec<u32>) -> Option<()> {
+            let start = out.len();
+            let mut at = 0;
+            let mut parts: Vec<(usize, u32)> = Vec::new();
+            while at < text.len() {
+                let m = self.pre.find(Input::new(&text[at..]).anchored(Anchored::Yes));
+                let Some(m) = m else {
+                    // Every character matches some pattern, so this does not happen; refuse
+                    // rather than guess.
+                    out.truncate(start);
+                    return None;
+                };
+                let mut end = at + m.end();
+                if m.pattern().as_usize() == 1 {
+                    let last = text[at..end].chars().next_back().map_or(0, char::len_utf8);
+                    end -= last;
+                }
+                if end == at || end - at > MAX_PIECE {
+                    out.truncate(start);
+                    return None;
+                }
+                if !self.merge(&text.as_bytes()[at..end], &mut parts, out) {
+                    out.truncate(start);
+                    return None;
+                }
+                at = end;
+            }
+            Some(())
+        }
+
+        /// tiktoken's byte-pair merge of one piece.
+        fn merge(&self, piece: &[u8], parts: &mut Vec<(usize, u32)>, out: &mut Vec<u32>) -> bool {
+            if let Some(rank) = self.vocab.rank(piece) {
+                out.push(rank);
+                return true;
+            }
+            let rank_of = |parts: &[(usize, u32)], i: usize| -> u32 {
+                if i + 3 < parts.len() {
+                    self.vocab.rank(&piece[parts[i].0..parts[i + 3].0]).unwrap_or(u32::MAX)
+                } else {
+                    u32::MAX
+                }
+            };
+            parts.clear();
+            for i in 0..piece.len() - 1 {
+                parts.push((i, self.vocab.rank(&piece[i..i + 2]).unwrap_or(u32::MAX)));
+            }
+            parts.push((piece.len() - 1, u32::MAX));
+            parts.push((piece.len(), u32::MAX));
+            while let Some((i, &(_, min))) =
+                parts[..parts.len() - 1].iter().enumerate().min_by_key(|(_, (_, r))| *r)
+            {
+                if min == u32::MAX {
+                    break;
+                }
+                parts[i].1 = rank_of(parts, i);
+                if i > 0 {
+                    parts[i - 1].1 = rank_of(parts, i - 1);
+                }
+                parts.remove(i + 1);
+            }
+            for w in parts.windows(2) {
+                match self.vocab.rank(&piece[w[0].0..w[1].0]) {
+                    Some(r) => out.push(r),
+                    None => return false,
+                }
+            }
+            true
+        }
+    }
+
+    /// The in-place token table (see `scripts/gen-vocab-tables.py` for the format).
+    struct Vocab {
+        offsets: &'static [u8],
+        entries: &'static [u8],
+        blocks: usize,
+        block_size: usize,
+    }
+
+    fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+        Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+    }
+
+    impl Vocab {
+        fn parse(bytes: &'static [u8]) -> Option<Vocab> {
+            if bytes.get(..4)? != b"LKV1" {
+                return None;
+            }
+            let blocks = u32_at(bytes, 8)? as usize;
+            let block_size = u32_at(bytes, 12)? as usize;
+            let offsets = bytes.get(16..16 + 4 * blocks)?;
+            let entries = bytes.get(16 + 4 * blocks..)?;
+            Some(Vocab { offsets, entries, blocks, block_size })
+        }
+
+        fn block_start(&self, b: usize) -> usize {
+            u32_at(self.offsets, 4 * b).unwrap_or(u32::MAX) as usize
+        }
+
+        /// The first token of block `b` (stored whole).
+        fn first_key(&self, b: usize) -> &'static [u8] {
+            let at = self.block_start(b);
+            let len = self.entries.get(at + 1).copied().unwrap_or(0) as usize;
+            self.entries.get(at + 2..at + 2 + len).unwrap_or(&[])
+        }
+
+        fn rank(&self, key: &[u8]) -> Option<u32> {
+            // The last block whose first token is <= key.
+            let (mut lo, mut hi) = (0, self.blocks);
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                if self.first_key(mid) <= key {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            let block = lo.checked_sub(1)?;
+            let mut at = self.block_start(block);
+            let mut current = [0u8; 256];
+            for _ in 0..self.block_size {
+                let shared = *self.entries.get(at)? as usize;
+                let len = *self.entries.get(at + 1)? as usize;
+                let suffix = self.entries.get(at + 2..at + 2 + len)?;
+                current[shared..shared + len].copy_from_slice(suffix);
+                let token = &current[..shared + len];
+                let rank_bytes = self.entries.get(at + 2 + len..at + 5 + len)?;
+                match token.cmp(key) {
+                    std::cmp::Ordering::Equal => {
+                        return Some(u32::from_le_bytes([rank_bytes[0], rank_bytes[1], rank_bytes[2], 0]));
+                    }
+                    std::cmp::Ordering::Greater => return None,
+                    std::cmp::Ordering::Less => {}
+                }
+                at += 5 + len;
+            }
+            None
+        }
+    }
+}
+
 /// The encoding to count `model`'s text with, and whether that count is exact.
 ///
 /// Models tiktoken knows map to their encoding (`exact = true`). Any other model (Claude,
@@ -647,14 +1132,14 @@ struct ChatRequestView<'a> {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "a string or an array of messages")]
 enum InputView<'a> {
     Text(#[serde(borrow)] Cow<'a, str>),
     Items(#[serde(borrow)] Vec<MessageView<'a>>),
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "a string or an array of strings")]
 enum PromptView<'a> {
     Text(#[serde(borrow)] Cow<'a, str>),
     Many(#[serde(borrow)] Vec<Cow<'a, str>>),
@@ -699,14 +1184,14 @@ impl MessageView<'_> {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "any JSON value")]
 enum FieldView<'a> {
     Text(#[serde(borrow)] Cow<'a, str>),
     Other(serde::de::IgnoredAny),
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "a string or an array of content parts")]
 enum ContentView<'a> {
     Text(#[serde(borrow)] Cow<'a, str>),
     Parts(#[serde(borrow)] Vec<PartView<'a>>),
@@ -764,7 +1249,7 @@ impl PartView<'_> {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "a URL string or an object with `url`")]
 enum ImageUrlView<'a> {
     Object {
         #[serde(default, borrow)]
@@ -796,7 +1281,7 @@ impl FunctionCallView<'_> {
 /// `{"type": "function", "function": {...}}` (OpenAI) or a bare function (Anthropic tools,
 /// Responses tools, legacy `functions`).
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "a tool definition object")]
 enum ToolView<'a> {
     OpenAi {
         #[serde(borrow)]
@@ -840,7 +1325,7 @@ struct PropertyView<'a> {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "a type name or an array of type names")]
 enum TypeView<'a> {
     One(#[serde(borrow)] Cow<'a, str>),
     Many(#[serde(borrow)] Vec<Cow<'a, str>>),
@@ -1482,5 +1967,130 @@ mod tests {
         assert_eq!(builtin_context_window("o1-mini"), Some(128_000));
         assert_eq!(builtin_context_window("claude-sonnet-4-5"), Some(200_000));
         assert_eq!(builtin_context_window("unknown"), None);
+    }
+
+    #[test]
+    fn small_tokenizer_matches_the_linear_one() {
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(3);
+        let cases = [
+            (small::o200k().expect("o200k table loads"), bpe_openai::o200k_base()),
+            (small::cl100k().expect("cl100k table loads"), bpe_openai::cl100k_base()),
+        ];
+        for (small, big) in cases {
+            let mut texts: Vec<String> = (0..400).map(|_| random_text(&mut rng, 60)).collect();
+            texts.push(String::new());
+            texts.push("a".repeat(small::MAX_PIECE));
+            texts.push("The quick brown fox, naïve café, 日本語, 😀 <|endoftext|>\r\n\t  x".into());
+            for text in &texts {
+                let mut ids = Vec::new();
+                small.encode(text, &mut ids).expect("short pieces are accepted");
+                assert_eq!(ids, big.encode(text.as_str()), "{text:?}");
+            }
+            let mut ids = Vec::new();
+            assert!(small.encode(&"a".repeat(small::MAX_PIECE + 1), &mut ids).is_none());
+            assert!(ids.is_empty());
+        }
+    }
+
+    const ASCII_FRAGMENTS: &[&str] = &[
+        "a",
+        "Z",
+        "hello",
+        "HELLO",
+        "Hello",
+        "hELLO",
+        "camelCase",
+        "XMLHttp",
+        " ",
+        "  ",
+        "   ",
+        "\t",
+        "\n",
+        "\n\n",
+        "\r\n",
+        "\r",
+        " \n",
+        "\n ",
+        "\x0b",
+        "\x0c",
+        "\0",
+        "\x1f",
+        "\x7f",
+        "'s",
+        "'S",
+        "'t",
+        "'re",
+        "'RE",
+        "'ve",
+        "'m",
+        "'ll",
+        "'LL",
+        "'d",
+        "'x",
+        "'",
+        "''",
+        "1",
+        "12",
+        "123",
+        "1234567",
+        ".",
+        ",",
+        "...",
+        "/",
+        "//",
+        "./",
+        "!?",
+        "(",
+        ")",
+        "\"",
+        "-",
+        "_",
+        "#",
+        "$",
+        "<|endoftext|>",
+        "{",
+        "}",
+        ";",
+        ":",
+        "@",
+        "\\",
+        "`",
+        "~",
+        "^",
+    ];
+
+    /// Tokens of `text` through the scanner's pieces, and through bpe-openai's regex. (Pieces
+    /// are compared through their tokens: at the very end of a text, cl100k's `\s++$` makes
+    /// `"\n "` one piece where bpe-openai's rewrite makes two; no cl100k token ends in a newline
+    /// followed by spaces, so the tokens are the same either way.)
+    fn pieces_of(enc: Encoding, text: &str) -> (Vec<u32>, Vec<u32>) {
+        let tok = match enc {
+            Encoding::Cl100kBase => bpe_openai::cl100k_base(),
+            _ => bpe_openai::o200k_base(),
+        };
+        let mut ours = Vec::new();
+        for_each_piece(enc, tok, text, |p| ours.extend(tok.bpe.encode_via_backtracking(p.as_bytes())));
+        (ours, tok.encode(text))
+    }
+
+    #[test]
+    fn ascii_scanner_splits_like_the_regex() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(5);
+        for round in 0..3000 {
+            let n = rng.random_range(0..60);
+            let mut text: String =
+                (0..n).map(|_| ASCII_FRAGMENTS[rng.random_range(0..ASCII_FRAGMENTS.len())]).collect();
+            if round % 3 == 0 {
+                // Mixed text: the scanner hands non-ASCII stretches to the regex.
+                text.push_str(&random_text(&mut rng, 20));
+                text.push_str(&random_text(&mut rng, 20).to_ascii_lowercase());
+            }
+            for enc in [Encoding::O200kBase, Encoding::Cl100kBase] {
+                let (ours, theirs) = pieces_of(enc, &text);
+                assert_eq!(ours, theirs, "{} {text:?}", enc.name());
+            }
+        }
     }
 }
