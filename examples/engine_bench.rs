@@ -93,6 +93,7 @@ async fn run(args: &Args, url: String) -> Result<(), Box<dyn std::error::Error>>
         record: None,
         ledger: None,
         cache: None,
+        prices: None,
     };
     let engine = Engine::new(
         settings,

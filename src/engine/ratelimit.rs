@@ -33,6 +33,9 @@ use tokio::time::Instant;
 /// jitter). In steady state this does not lower throughput: the bucket keeps the margin.
 const SAFETY_MARGIN: Duration = Duration::from_millis(2);
 
+/// How many of the first responses widen the margin (see [`RateLimiter::observe_rtt`]).
+const RTT_SAMPLES: u32 = 16;
+
 /// Initial guess of a reply's length when the request sets no output limit (then an EWMA of
 /// real replies).
 const INITIAL_OUTPUT_ESTIMATE: f64 = 256.0;
@@ -69,14 +72,14 @@ impl Bucket {
 
     /// The earliest instant at or after `from` when the bucket holds `need` (capped at the
     /// capacity: oversize requests wait for a full bucket).
-    fn ready_from(&self, need: f64, from: Instant) -> Instant {
+    fn ready_from(&self, need: f64, from: Instant, margin: Duration) -> Instant {
         let from = from.max(self.at);
         let need = need.min(self.capacity);
         let level = self.level_at(from);
         if level >= need {
             from
         } else {
-            from + Duration::from_secs_f64((need - level) / self.rate) + SAFETY_MARGIN
+            from + Duration::from_secs_f64((need - level) / self.rate) + margin
         }
     }
 
@@ -108,6 +111,8 @@ struct State {
     /// Every worker waits until this instant (429 cooldown, exhausted server window).
     pause_until: Option<Instant>,
     output_estimate: f64,
+    /// Added to every wait for a refill (see [`SAFETY_MARGIN`], [`RateLimiter::observe_rtt`]).
+    margin: Duration,
 }
 
 /// Configured limits.
@@ -128,6 +133,7 @@ pub struct RateLimiter {
     /// True when a token bucket exists (configured or learned): only then are prompts
     /// tokenized to estimate their cost.
     counts_tokens: AtomicBool,
+    rtt_samples: std::sync::atomic::AtomicU32,
 }
 
 /// Admission to send one request; dropping it frees the concurrency slot.
@@ -155,9 +161,11 @@ impl RateLimiter {
                 tokens: limits.tpm.map(|t| Bucket::per_minute(t, 0.0, now, false)),
                 pause_until: None,
                 output_estimate: INITIAL_OUTPUT_ESTIMATE,
+                margin: SAFETY_MARGIN,
             }),
             concurrency: Concurrency::new(limits.max_concurrency.max(1), adaptive),
             counts_tokens: AtomicBool::new(limits.tpm.is_some()),
+            rtt_samples: std::sync::atomic::AtomicU32::new(0),
         }
     }
 
@@ -185,11 +193,12 @@ impl RateLimiter {
             let mut st = self.state();
             let now = Instant::now();
             let mut t = st.pause_until.map_or(now, |p| p.max(now));
+            let margin = st.margin;
             if let Some(b) = &st.requests {
-                t = b.ready_from(1.0, t);
+                t = b.ready_from(1.0, t, margin);
             }
             if let Some(b) = &st.tokens {
-                t = b.ready_from(tokens as f64, t);
+                t = b.ready_from(tokens as f64, t, margin);
             }
             if let Some(b) = &mut st.requests {
                 b.take(1.0, t);
@@ -224,6 +233,21 @@ impl RateLimiter {
             }
         }
         self.concurrency.decrease(permit.admitted_at);
+    }
+
+    /// The time from a send to its response headers. The server's bucket starts refilling
+    /// when the first requests *arrive*, ours when they were booked; the first requests are
+    /// the slow ones (connection set-up, TLS), so the server runs behind our model by up to
+    /// their round trip. Waiting that much longer for each refill shifts the schedule once
+    /// and costs no throughput (the bucket keeps the margin), so the largest round trip of the
+    /// first responses (capped at 10 s) becomes the margin.
+    pub fn observe_rtt(&self, rtt: Duration) {
+        if self.rtt_samples.load(Ordering::Relaxed) >= RTT_SAMPLES {
+            return;
+        }
+        self.rtt_samples.fetch_add(1, Ordering::Relaxed);
+        let mut st = self.state();
+        st.margin = st.margin.max(rtt.min(Duration::from_secs(10)));
     }
 
     /// A request succeeded (grows the concurrency window).
