@@ -3,3 +3,5 @@
 pub mod chat;
 pub mod completions;
 pub mod serve;
+pub mod tokens;
+pub mod cost;
