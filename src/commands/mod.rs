@@ -1,7 +1,8 @@
 //! One module per subcommand. Each takes resolved settings and a `Printer`, never the CLI.
 
 pub mod chat;
+pub mod check;
 pub mod completions;
+pub mod cost;
 pub mod serve;
 pub mod tokens;
-pub mod cost;
