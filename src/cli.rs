@@ -130,9 +130,6 @@ pub struct ChatArgs {
     /// Mark the system prompt cacheable (Anthropic cache_control; OpenAI caches by itself).
     #[arg(long)]
     pub cache_system: bool,
-    /// Do not append this request to the usage ledger.
-    #[arg(long)]
-    pub no_ledger: bool,
     #[command(flatten)]
     pub engine: EngineArgs,
 }

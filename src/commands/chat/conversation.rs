@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::message::{Message, Role};
+use super::message::{self, is_system, is_user, Message};
 use crate::error::Error;
 use crate::usage::Usage;
 
@@ -58,8 +58,7 @@ impl Conversation {
 
     /// The first user message, shortened to one line (for `--list`).
     pub fn preview(&self, width: usize) -> String {
-        let first =
-            self.messages.iter().find(|m| m.role == Role::User).map(Message::plain_text).unwrap_or_default();
+        let first = self.messages.iter().find(|m| is_user(m)).map(message::plain_text).unwrap_or_default();
         let line: String = first.split_whitespace().collect::<Vec<_>>().join(" ");
         if line.chars().count() <= width {
             line
@@ -71,7 +70,7 @@ impl Conversation {
 
     /// Number of user turns.
     pub fn turns(&self) -> usize {
-        self.messages.iter().filter(|m| m.role == Role::User).count()
+        self.messages.iter().filter(|m| is_user(m)).count()
     }
 
     pub fn touch(&mut self) {
@@ -259,7 +258,7 @@ pub fn trim_to_budget(
     let base = count(&[]);
     // Turn boundaries among the non-system messages.
     let starts: Vec<usize> =
-        messages.iter().enumerate().filter(|(_, m)| m.role == Role::User).map(|(i, _)| i).collect();
+        messages.iter().enumerate().filter(|(_, m)| is_user(m)).map(|(i, _)| i).collect();
     let &last_start = starts.last()?;
     let mut total = before;
     let mut drop_until = None; // messages[..drop_until] minus system ones go
@@ -270,7 +269,7 @@ pub fn trim_to_budget(
         let end = starts[k + 1];
         // Non-system messages before the first user message belong to the first turn.
         let from = if k == 0 { 0 } else { start };
-        let turn: Vec<Message> = messages[from..end].iter().filter(|m| !m.is_system()).cloned().collect();
+        let turn: Vec<Message> = messages[from..end].iter().filter(|m| !is_system(m)).cloned().collect();
         total = total.saturating_sub(count(&turn).saturating_sub(base));
         drop_until = Some(end);
     }
@@ -278,7 +277,7 @@ pub fn trim_to_budget(
     let mut dropped = 0;
     let mut i = 0;
     messages.retain(|m| {
-        let keep = i >= until || m.is_system();
+        let keep = i >= until || is_system(m);
         i += 1;
         if !keep {
             dropped += 1;
@@ -302,7 +301,7 @@ mod tests {
     fn save_then_load_roundtrips_and_leaves_no_temp_files() {
         let (_d, store) = store();
         let mut c = Conversation::new(None);
-        c.messages = vec![Message::system("s"), Message::user("q"), Message::assistant("a")];
+        c.messages = vec![message::system("s"), message::user("q"), message::assistant("a")];
         c.model = Some("gpt-4o-mini".into());
         let path = store.save(&c).unwrap();
         assert!(path.ends_with(format!("{}.json", c.id)));
@@ -373,7 +372,7 @@ mod tests {
     #[test]
     fn preview_is_one_shortened_line() {
         let mut c = Conversation::new(None);
-        c.messages = vec![Message::system("sys"), Message::user("hello\n  world, this is long")];
+        c.messages = vec![message::system("sys"), message::user("hello\n  world, this is long")];
         assert_eq!(c.preview(100), "hello world, this is long");
         assert_eq!(c.preview(8), "hello w…");
         assert_eq!(c.turns(), 1);
@@ -381,17 +380,17 @@ mod tests {
 
     /// A counter shaped like chat-format counting: 3 for the reply primer, 3 + words per message.
     fn words(msgs: &[Message]) -> u64 {
-        3 + msgs.iter().map(|m| 3 + m.plain_text().split_whitespace().count() as u64).sum::<u64>()
+        3 + msgs.iter().map(|m| 3 + message::plain_text(m).split_whitespace().count() as u64).sum::<u64>()
     }
 
     fn history() -> Vec<Message> {
         vec![
-            Message::system("be brief"),
-            Message::user("one two three"),
-            Message::assistant("four five"),
-            Message::user("six"),
-            Message::assistant("seven eight nine ten"),
-            Message::user("the new question"),
+            message::system("be brief"),
+            message::user("one two three"),
+            message::assistant("four five"),
+            message::user("six"),
+            message::assistant("seven eight nine ten"),
+            message::user("the new question"),
         ]
     }
 
@@ -403,13 +402,13 @@ mod tests {
         // Dropping the first turn (2 messages: 6 + 5 = 11 tokens) is enough.
         let t = trim_to_budget(&mut m, full - 5, &words).unwrap();
         assert_eq!(t, Trimmed { dropped_messages: 2, tokens_before: full, tokens_after: full - 11 });
-        assert_eq!(m[0], Message::system("be brief"));
-        assert_eq!(m[1], Message::user("six"));
+        assert_eq!(m[0], message::system("be brief"));
+        assert_eq!(m[1], message::user("six"));
         // Over budget even with only system + question: everything else goes, the rest stays.
         let mut m = history();
         let t = trim_to_budget(&mut m, 1, &words).unwrap();
         assert_eq!(t.dropped_messages, 4);
-        assert_eq!(m, vec![Message::system("be brief"), Message::user("the new question")]);
+        assert_eq!(m, vec![message::system("be brief"), message::user("the new question")]);
     }
 
     #[test]
@@ -421,15 +420,15 @@ mod tests {
             function: FunctionCall { name: "f".into(), arguments: "{}".into() },
         };
         let mut m = vec![
-            Message::user("q1"),
-            Message::assistant_tool_calls("", vec![call]),
-            Message::tool_result("c", "result"),
-            Message::assistant("a1"),
-            Message::user("q2"),
+            message::user("q1"),
+            message::assistant_reply("", vec![call]),
+            message::tool_result("c", "result"),
+            message::assistant("a1"),
+            message::user("q2"),
         ];
         let budget = words(&m) - 1;
         let t = trim_to_budget(&mut m, budget, &words).unwrap();
         assert_eq!(t.dropped_messages, 4);
-        assert_eq!(m, vec![Message::user("q2")]);
+        assert_eq!(m, vec![message::user("q2")]);
     }
 }

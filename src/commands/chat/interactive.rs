@@ -1,10 +1,18 @@
 //! Interactive mode: what a line typed at the `llmkit chat` prompt means.
 //!
-//! The loop itself (rustyline, sending, printing) lives in `session.rs`; this module is the
-//! pure part so every command and the multi-line rules are unit-tested without a terminal.
+//! [`parse`] and [`LineJoiner`] are the pure part, unit-tested without a terminal; [`run`] is
+//! the loop (rustyline for editing and history, the [`Session`] for sending), tested through
+//! tmux by `tests/chat-interactive.sh`.
 //!
 //! Multi-line input: end a line with `\` to continue on the next one, or open a block with a
 //! line that is just `"""` and close it with another.
+
+use rustyline::error::ReadlineError;
+
+use super::message;
+use super::session::{Session, TurnEnd};
+use crate::error::ExitStatus;
+use crate::output::Printer;
 
 /// One complete input, after multi-line joining.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +120,81 @@ impl LineJoiner {
         self.buf.clear();
         text
     }
+}
+
+/// The interactive loop: read a line, act on it, until `/exit` or Ctrl-D. Ctrl-C clears the
+/// line being typed, or cancels the answer being streamed (the question is then forgotten).
+pub async fn run(session: &mut Session, printer: Printer) -> anyhow::Result<ExitStatus> {
+    let mut editor = rustyline::DefaultEditor::new()?;
+    let mut joiner = LineJoiner::default();
+    eprintln!(
+        "llmkit chat: model {}. /help for commands, Ctrl-D to quit.",
+        session.model().unwrap_or("(endpoint default)")
+    );
+    loop {
+        let prompt = if joiner.pending() { "... " } else { "> " };
+        let line = match editor.readline(prompt) {
+            Ok(line) => line,
+            Err(ReadlineError::Interrupted) => {
+                joiner.clear();
+                continue;
+            }
+            Err(ReadlineError::Eof) => break,
+            Err(e) => return Err(e.into()),
+        };
+        let Some(text) = joiner.feed(&line) else { continue };
+        if !text.trim().is_empty() {
+            let _ = editor.add_history_entry(text.as_str());
+        }
+        match parse(&text) {
+            Input::Exit => break,
+            Input::Empty => {}
+            Input::Help => eprintln!("{HELP}"),
+            Input::Reset => {
+                session.reset();
+                eprintln!("(conversation reset; now {})", session.conv.id);
+            }
+            Input::Model(m) => {
+                eprintln!("(model: {m})");
+                session.set_model(m);
+            }
+            Input::ShowModel => eprintln!("(model: {})", session.model().unwrap_or("(endpoint default)")),
+            Input::Usage => {
+                if session.totals.requests == 0 {
+                    eprintln!("(no requests yet)");
+                } else {
+                    eprintln!("{}", session.totals.line());
+                }
+            }
+            Input::Unknown(msg) => printer.warn(msg),
+            Input::Prompt(p) => {
+                let before = session.conv.messages.len();
+                session.conv.messages.push(message::user(p));
+                let result = tokio::select! {
+                    r = session.turn() => Some(r),
+                    _ = tokio::signal::ctrl_c() => None,
+                };
+                match result {
+                    Some(Ok((TurnEnd::Answered, _))) => {}
+                    Some(Ok((TurnEnd::ToolCalls, _))) => {
+                        eprintln!("(the model asked for tools; start with --tool NAME=COMMAND to run them)")
+                    }
+                    Some(Ok((TurnEnd::Violation(why), _))) => {
+                        printer.warn(format!("the reply is not the JSON asked for: {why}"))
+                    }
+                    Some(Err(e)) => {
+                        session.abandon_turn(before)?;
+                        eprintln!("llmkit: error: {e:#}");
+                    }
+                    None => {
+                        session.abandon_turn(before)?;
+                        eprintln!("(cancelled)");
+                    }
+                }
+            }
+        }
+    }
+    Ok(ExitStatus::Success)
 }
 
 #[cfg(test)]

@@ -1,126 +1,65 @@
-//! Chat messages as they cross files: saved conversations and `--messages` input.
+//! Chat messages as `chat` handles them: the engine's canonical (OpenAI-shaped) message type,
+//! plus the few helpers a conversation needs, and the `--messages` file reader.
 //!
-//! The shape is OpenAI's chat-completions message, the canonical request format of the engine,
-//! so a conversation file can be pasted into any OpenAI-compatible tool and back. Content stays
-//! either a plain string or the provider's array of parts, passed through untouched.
+//! Conversations are stored in exactly the canonical shape, so a conversation file can be
+//! pasted into any OpenAI-compatible tool and back, and unknown fields survive a round trip.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-/// Who wrote a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    System,
-    Developer,
-    User,
-    Assistant,
-    Tool,
+pub use crate::provider::{Content, ContentPart, FunctionCall, Message, ToolCall};
+
+/// Roles OpenAI's chat-completions API accepts.
+pub const ROLES: [&str; 5] = ["system", "developer", "user", "assistant", "tool"];
+
+pub fn system(text: impl Into<String>) -> Message {
+    Message::text("system", text)
 }
 
-/// One message of a conversation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Message {
-    pub role: Role,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<Content>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tool_calls: Vec<ToolCall>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_call_id: Option<String>,
+pub fn user(text: impl Into<String>) -> Message {
+    Message::text("user", text)
 }
 
-/// A message body: a string, or content parts (text, images, ...) kept as the user wrote them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Content {
-    Text(String),
-    Parts(Vec<serde_json::Value>),
+pub fn assistant(text: impl Into<String>) -> Message {
+    Message::text("assistant", text)
 }
 
-/// A function call the model asked for, as OpenAI writes it in an assistant message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ToolCall {
-    pub id: String,
-    #[serde(rename = "type", default = "function_kind")]
-    pub kind: String,
-    pub function: FunctionCall,
+/// The answer of a local tool command to one call.
+pub fn tool_result(call_id: impl Into<String>, text: impl Into<String>) -> Message {
+    Message { tool_call_id: Some(call_id.into()), ..Message::text("tool", text) }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FunctionCall {
-    pub name: String,
-    /// The arguments as the model wrote them: a JSON document in a string.
-    #[serde(default)]
-    pub arguments: String,
-}
-
-fn function_kind() -> String {
-    "function".to_string()
-}
-
-impl Message {
-    pub fn text(role: Role, text: impl Into<String>) -> Self {
-        Message {
-            role,
-            content: Some(Content::Text(text.into())),
-            name: None,
-            tool_calls: Vec::new(),
-            tool_call_id: None,
-        }
-    }
-
-    pub fn system(text: impl Into<String>) -> Self {
-        Self::text(Role::System, text)
-    }
-
-    pub fn user(text: impl Into<String>) -> Self {
-        Self::text(Role::User, text)
-    }
-
-    pub fn assistant(text: impl Into<String>) -> Self {
-        Self::text(Role::Assistant, text)
-    }
-
-    /// The answer of a local tool command to one call.
-    pub fn tool_result(call_id: impl Into<String>, text: impl Into<String>) -> Self {
-        Message { tool_call_id: Some(call_id.into()), ..Self::text(Role::Tool, text) }
-    }
-
-    /// The assistant turn that asked for tools (its text may be empty).
-    pub fn assistant_tool_calls(text: &str, calls: Vec<ToolCall>) -> Self {
-        let content = if text.is_empty() { None } else { Some(Content::Text(text.to_string())) };
-        Message { role: Role::Assistant, content, name: None, tool_calls: calls, tool_call_id: None }
-    }
-
-    /// The text of the message: the string, or its text parts joined by newlines.
-    pub fn plain_text(&self) -> String {
-        match &self.content {
-            None => String::new(),
-            Some(Content::Text(t)) => t.clone(),
-            Some(Content::Parts(parts)) => {
-                let texts: Vec<&str> = parts.iter().filter_map(part_text).collect();
-                texts.join("\n")
-            }
-        }
-    }
-
-    pub fn is_system(&self) -> bool {
-        matches!(self.role, Role::System | Role::Developer)
+/// The assistant turn of a reply: its text (absent when empty and there are tool calls, as
+/// OpenAI writes it) and its tool calls.
+pub fn assistant_reply(text: &str, calls: Vec<ToolCall>) -> Message {
+    let content =
+        if text.is_empty() && !calls.is_empty() { None } else { Some(Content::Text(text.to_string())) };
+    Message {
+        role: "assistant".into(),
+        content,
+        tool_calls: (!calls.is_empty()).then_some(calls),
+        ..Message::default()
     }
 }
 
-/// The text of a `{"type":"text","text":...}` part.
-fn part_text(part: &serde_json::Value) -> Option<&str> {
-    #[derive(Deserialize)]
-    struct TextPart<'a> {
-        #[serde(rename = "type")]
-        kind: &'a str,
-        text: &'a str,
-    }
-    let p = TextPart::deserialize(part).ok()?;
-    (p.kind == "text").then_some(p.text)
+/// The text of a message: the string, or its text parts joined.
+pub fn plain_text(m: &Message) -> String {
+    m.content.as_ref().map(Content::joined_text).unwrap_or_default()
+}
+
+pub fn is_system(m: &Message) -> bool {
+    matches!(m.role.as_str(), "system" | "developer")
+}
+
+pub fn is_user(m: &Message) -> bool {
+    m.role == "user"
+}
+
+/// Tool calls of an assistant message that no later `tool` message answers. A conversation
+/// saved after exit code 10 ends like this; OpenAI refuses such a history, so it is cut
+/// before the next question.
+pub fn has_unanswered_calls(messages: &[Message]) -> bool {
+    let Some(last) = messages.last() else { return false };
+    last.role == "assistant" && last.tool_calls.as_ref().is_some_and(|c| !c.is_empty())
 }
 
 /// Parse a `--messages` document: a JSON array of messages, or an object with a `messages`
@@ -132,21 +71,27 @@ pub fn parse_messages(text: &str, origin: &str) -> Result<Vec<Message>, String> 
         List(Vec<Message>),
         Body { messages: Vec<Message> },
     }
-    let doc: Doc = serde_json::from_str(text).map_err(|e| {
-        // serde's untagged error hides the position; re-parse as Value to find bad JSON first.
-        match serde_json::from_str::<serde_json::Value>(text) {
-            Err(json) => format!("{origin}: line {}, column {}: {json}", json.line(), json.column()),
-            Ok(_) => format!(
-                "{origin}: expected a JSON array of messages ({{\"role\", \"content\"}}) or an object \
-                 with a `messages` array ({e})"
-            ),
-        }
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| format!("{origin}: line {}, column {}: {e}", e.line(), e.column()))?;
+    let doc = Doc::deserialize(&value).map_err(|e| {
+        format!(
+            "{origin}: expected a JSON array of messages ({{\"role\", \"content\"}}) or an object with a \
+             `messages` array ({e})"
+        )
     })?;
-    let messages = match doc {
-        Doc::List(m) | Doc::Body { messages: m } => m,
-    };
+    let (Doc::List(messages) | Doc::Body { messages }) = doc;
     if messages.is_empty() {
         return Err(format!("{origin}: the messages array is empty"));
+    }
+    for (i, m) in messages.iter().enumerate() {
+        if !ROLES.contains(&m.role.as_str()) {
+            return Err(format!(
+                "{origin}: message #{}: unknown role `{}` (expected one of {})",
+                i + 1,
+                m.role,
+                ROLES.join(", ")
+            ));
+        }
     }
     Ok(messages)
 }
@@ -160,17 +105,17 @@ mod tests {
         let text = r#"[{"role":"system","content":"be brief"},
             {"role":"user","content":[{"type":"text","text":"a"},{"type":"image_url","image_url":{"url":"x"}},{"type":"text","text":"b"}]},
             {"role":"assistant","tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}]},
-            {"role":"tool","tool_call_id":"c1","content":"42"}]"#;
+            {"role":"tool","tool_call_id":"c1","content":"42","x_custom":1}]"#;
         let msgs = parse_messages(text, "m.json").unwrap();
         assert_eq!(msgs.len(), 4);
-        assert!(msgs[0].is_system());
-        assert_eq!(msgs[1].plain_text(), "a\nb");
-        assert_eq!(msgs[2].tool_calls[0].function.name, "f");
+        assert!(is_system(&msgs[0]));
+        assert_eq!(plain_text(&msgs[1]), "ab");
+        assert!(has_unanswered_calls(&msgs[..3]));
+        assert!(!has_unanswered_calls(&msgs));
         assert_eq!(msgs[3].tool_call_id.as_deref(), Some("c1"));
         let back: Vec<Message> = serde_json::from_str(&serde_json::to_string(&msgs).unwrap()).unwrap();
-        assert_eq!(back, msgs);
-        // Absent fields stay absent on the way out.
-        let json = serde_json::to_string(&Message::user("hi")).unwrap();
+        assert_eq!(back, msgs, "unknown fields survive");
+        let json = serde_json::to_string(&user("hi")).unwrap();
         assert_eq!(json, r#"{"role":"user","content":"hi"}"#);
     }
 
@@ -178,14 +123,26 @@ mod tests {
     fn accepts_a_request_body() {
         let msgs =
             parse_messages(r#"{"model":"x","messages":[{"role":"user","content":"q"}]}"#, "b").unwrap();
-        assert_eq!(msgs, vec![Message::user("q")]);
+        assert_eq!(msgs, vec![user("q")]);
+    }
+
+    #[test]
+    fn replies_with_tool_calls_have_no_empty_text() {
+        let call = ToolCall { id: "c".into(), kind: "function".into(), function: FunctionCall::default() };
+        let m = assistant_reply("", vec![call]);
+        assert_eq!(m.content, None);
+        assert_eq!(assistant_reply("hi", Vec::new()), assistant("hi"));
     }
 
     #[test]
     fn errors_name_the_file_and_position() {
         let err = parse_messages("[{\"role\":\"user\",}]", "in.json").unwrap_err();
         assert!(err.starts_with("in.json: line 1, column"), "{err}");
-        let err = parse_messages(r#"[{"role":"wizard","content":"x"}]"#, "in.json").unwrap_err();
+        let err =
+            parse_messages(r#"[{"role":"user","content":"x"},{"role":"wizard","content":"x"}]"#, "in.json")
+                .unwrap_err();
+        assert!(err.contains("message #2: unknown role `wizard`"), "{err}");
+        let err = parse_messages(r#"{"nope":1}"#, "in.json").unwrap_err();
         assert!(err.contains("expected a JSON array of messages"), "{err}");
         let err = parse_messages("[]", "in.json").unwrap_err();
         assert!(err.contains("empty"), "{err}");

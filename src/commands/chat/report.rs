@@ -3,8 +3,8 @@
 //!
 //! Format (fields always in this order; `key=value` separated by single spaces):
 //! `usage: in=1234 cached=1000 out=56 reasoning=0 cost=$0.000123 saved=$0.000090 latency=812ms ttft=230ms retries=0`
-//! `cost=unpriced` when the price table does not know the model; `saved` only when cached
-//! tokens were read; `requests=N` is added when tool rounds made more than one request.
+//! `cost=unpriced` when the price table does not know the model; `saved` only when the prompt
+//! cache was used (negative on a first Anthropic cache write, which costs more than input); `requests=N` is added when tool rounds made more than one request.
 
 use std::time::Duration;
 
@@ -55,7 +55,7 @@ impl Totals {
             Some(c) => s.push_str(&format!(" cost={}", usd(c))),
             None => s.push_str(" cost=unpriced"),
         }
-        if let Some(saved) = self.saved.filter(|_| u.cached_tokens > 0) {
+        if let Some(saved) = self.saved.filter(|_| u.cached_tokens > 0 || u.cache_write_tokens > 0) {
             s.push_str(&format!(" saved={}", usd(saved)));
         }
         s.push_str(&format!(" latency={}", ms(self.latency)));
@@ -72,10 +72,12 @@ impl Totals {
 
 /// Dollars with enough digits for single cheap requests.
 fn usd(v: f64) -> String {
-    if v != 0.0 && v.abs() < 0.01 {
-        format!("${v:.6}")
+    let sign = if v < 0.0 { "-" } else { "" };
+    let v = v.abs();
+    if v != 0.0 && v < 0.01 {
+        format!("{sign}${v:.6}")
     } else {
-        format!("${v:.4}")
+        format!("{sign}${v:.4}")
     }
 }
 

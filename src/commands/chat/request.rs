@@ -4,9 +4,10 @@
 
 use serde_json::{Map, Value};
 
-use super::message::{Content, Message};
+use super::message::{is_system, Content, ContentPart, Message};
 use super::tools::ToolDef;
 use crate::cli::ProviderKind;
+use crate::provider::ChatBody;
 
 /// Sampling flags.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -70,8 +71,14 @@ pub struct RequestSpec {
 
 impl RequestSpec {
     /// The body for `messages`. `provider` decides only provider-specific hints (Anthropic's
-    /// `cache_control`); the engine's provider layer translates the rest.
-    pub fn body(&self, messages: &[Message], provider: ProviderKind) -> Map<String, Value> {
+    /// `cache_control`); the engine's provider layer translates the rest. Fails when an `-o`
+    /// value has the wrong type for a field the engine knows (`-o temperature=hot`).
+    pub fn body(&self, messages: &[Message], provider: ProviderKind) -> Result<ChatBody, String> {
+        let map = self.body_map(messages, provider);
+        serde_json::from_value(Value::Object(map)).map_err(|e| format!("-o: {e}"))
+    }
+
+    fn body_map(&self, messages: &[Message], provider: ProviderKind) -> Map<String, Value> {
         let mut b = Map::new();
         if let Some(m) = &self.model {
             b.insert("model".into(), Value::String(m.clone()));
@@ -113,15 +120,16 @@ impl RequestSpec {
 /// Turn the last system message into a text part carrying `cache_control: ephemeral`
 /// (Anthropic caches the prefix up to and including the marked block: tools, then system).
 fn mark_system_cacheable(messages: &mut [Message]) {
-    let Some(sys) = messages.iter_mut().rev().find(|m| m.is_system()) else { return };
-    let parts = match sys.content.take() {
-        Some(Content::Text(t)) => vec![serde_json::json!({"type": "text", "text": t})],
+    let Some(sys) = messages.iter_mut().rev().find(|m| is_system(m)) else { return };
+    let mut parts = match sys.content.take() {
+        Some(Content::Text(t)) => {
+            vec![ContentPart { kind: "text".into(), text: Some(t), ..ContentPart::default() }]
+        }
         Some(Content::Parts(p)) => p,
         None => Vec::new(),
     };
-    let mut parts = parts;
-    if let Some(Value::Object(last)) = parts.last_mut() {
-        last.insert("cache_control".into(), serde_json::json!({"type": "ephemeral"}));
+    if let Some(last) = parts.last_mut() {
+        last.extra.insert("cache_control".into(), serde_json::json!({"type": "ephemeral"}));
     }
     sys.content = Some(Content::Parts(parts));
 }
@@ -129,6 +137,7 @@ fn mark_system_cacheable(messages: &mut [Message]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::commands::chat::message::{system, user};
     use serde_json::json;
 
     #[test]
@@ -180,13 +189,13 @@ mod tests {
             cache_system: false,
             extra: vec![("temperature".into(), json!(1)), ("user".into(), json!("u1"))],
         };
-        let body = Value::Object(spec.body(&[Message::user("hi")], ProviderKind::Openai));
+        let body = serde_json::to_value(spec.body(&[user("hi")], ProviderKind::Openai).unwrap()).unwrap();
         assert_eq!(
             body,
             json!({
                 "model": "gpt-4o-mini",
                 "messages": [{"role": "user", "content": "hi"}],
-                "temperature": 1,
+                "temperature": 1.0,
                 "top_p": 0.9,
                 "max_tokens": 64,
                 "stop": ["END", "STOP"],
@@ -200,13 +209,20 @@ mod tests {
     #[test]
     fn cache_system_marks_only_anthropic_requests() {
         let spec = RequestSpec { cache_system: true, ..Default::default() };
-        let msgs = [Message::system("long rules"), Message::user("q")];
-        let body = Value::Object(spec.body(&msgs, ProviderKind::Anthropic));
+        let msgs = [system("long rules"), user("q")];
+        let body = serde_json::to_value(spec.body(&msgs, ProviderKind::Anthropic).unwrap()).unwrap();
         assert_eq!(
             body["messages"][0],
             json!({"role": "system", "content": [{"type": "text", "text": "long rules", "cache_control": {"type": "ephemeral"}}]})
         );
-        let body = Value::Object(spec.body(&msgs, ProviderKind::Openai));
+        let body = serde_json::to_value(spec.body(&msgs, ProviderKind::Openai).unwrap()).unwrap();
         assert_eq!(body["messages"][0], json!({"role": "system", "content": "long rules"}));
+    }
+
+    #[test]
+    fn options_of_the_wrong_type_for_known_fields_are_refused() {
+        let spec = RequestSpec { extra: vec![("temperature".into(), json!("hot"))], ..Default::default() };
+        let err = spec.body(&[user("q")], ProviderKind::Openai).unwrap_err();
+        assert!(err.starts_with("-o: ") && err.contains("invalid type"), "{err}");
     }
 }

@@ -59,8 +59,12 @@ pub struct ChatSettings {
     pub dry_run: bool,
     pub stream: bool,
     pub cache_system: bool,
-    pub ledger: bool,
     pub engine: EngineSettings,
+    /// The model named by `-m`/`LLMKIT_MODEL` (beats a continued conversation's model, which
+    /// beats the profile's).
+    pub model_flag: Option<String>,
+    /// Price file override (`LLMKIT_PRICES`).
+    pub prices: Option<PathBuf>,
     /// Where conversations live (`None`: no data directory; saving is then skipped).
     pub store: Option<Store>,
 }
@@ -92,10 +96,10 @@ impl ChatSettings {
             dry_run,
             no_stream,
             cache_system,
-            no_ledger,
             engine,
         } = args;
 
+        let model_flag = engine.model.clone();
         let engine = EngineSettings::resolve(&engine, config)?;
         let sampling = Sampling { temperature, top_p, max_tokens, stop, seed };
         sampling.validate().map_err(Error::usage)?;
@@ -159,8 +163,9 @@ impl ChatSettings {
             // `--raw` prints the provider's response document, which a stream does not have.
             stream: !no_stream && !raw,
             cache_system,
-            ledger: !no_ledger,
             engine,
+            model_flag,
+            prices: std::env::var_os("LLMKIT_PRICES").filter(|v| !v.is_empty()).map(PathBuf::from),
             store: Store::default_dir().map(Store::new),
         })
     }
@@ -221,7 +226,7 @@ mod tests {
         );
         assert_eq!(s.tool_commands[0].command, "date");
         assert_eq!(s.thread, Thread::Session("work".into()));
-        assert!(s.usage && !s.stream && s.save && s.ledger);
+        assert!(s.usage && !s.stream && s.save);
         assert_eq!(s.max_tool_rounds, 5);
     }
 

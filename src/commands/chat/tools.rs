@@ -18,32 +18,19 @@ use crate::error::Error;
 /// JSON lines. Outside the error range (2..6) because it is an answer, not a failure.
 pub const EXIT_TOOL_CALLS: u8 = 10;
 
-/// A tool definition in OpenAI's request form.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ToolDef {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub function: FunctionDef,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FunctionDef {
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// A JSON Schema for the arguments, passed through as written.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parameters: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strict: Option<bool>,
-}
+/// A tool definition in OpenAI's request form (the engine's canonical type).
+pub use crate::provider::{FunctionDef, Tool as ToolDef};
 
 /// The forms a definitions file may use: OpenAI's `{"type":"function","function":{...}}`, a
 /// bare `{"name","description","parameters"}`, or Anthropic's `input_schema` spelling.
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum DefInput {
-    OpenAi(ToolDef),
+    OpenAi {
+        #[serde(rename = "type")]
+        kind: String,
+        function: FunctionDef,
+    },
     Bare {
         name: String,
         #[serde(default)]
@@ -67,10 +54,11 @@ pub fn parse_definitions(text: &str, origin: &str) -> anyhow::Result<Vec<ToolDef
     let mut defs = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         let def = match DefInput::deserialize(&item) {
-            Ok(DefInput::OpenAi(d)) => d,
+            Ok(DefInput::OpenAi { kind, function }) => ToolDef { kind, function, ..ToolDef::default() },
             Ok(DefInput::Bare { name, description, parameters }) => ToolDef {
                 kind: "function".into(),
-                function: FunctionDef { name, description, parameters, strict: None },
+                function: FunctionDef { name, description, parameters, ..FunctionDef::default() },
+                ..ToolDef::default()
             },
             Err(_) => {
                 return Err(Error::usage(format!(
@@ -134,8 +122,9 @@ pub fn merge_definitions(mut defs: Vec<ToolDef>, commands: &[ToolCommand]) -> Ve
                         cmd.name
                     )),
                     parameters: Some(serde_json::json!({"type": "object", "properties": {}})),
-                    strict: None,
+                    ..FunctionDef::default()
                 },
+                ..ToolDef::default()
             });
         }
     }
@@ -240,6 +229,13 @@ mod tests {
             kind: "function".into(),
             function: FunctionCall { name: name.into(), arguments: args.into() },
         }
+    }
+
+    #[test]
+    fn strict_and_other_fields_pass_through() {
+        let defs =
+            parse_definitions(r#"[{"type":"function","function":{"name":"a","strict":true}}]"#, "t").unwrap();
+        assert_eq!(serde_json::to_value(&defs[0]).unwrap()["function"]["strict"], true);
     }
 
     #[test]
