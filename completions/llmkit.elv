@@ -27,9 +27,54 @@ set edit:completion:arg-completer[llmkit] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand batch 'Run a JSONL batch of chat requests: concurrent, rate-limited, resumable; or submit it to a provider''s Batch API with --remote'
             cand completions 'Print shell completions to stdout'
             cand generate-docs 'Write completions/ and man/ (for maintainers; the output is committed)'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'llmkit;batch'= {
+            cand -o 'Output JSONL (OpenAI Batch API output lines); results are appended, so re-running the same command resumes'
+            cand --output 'Output JSONL (OpenAI Batch API output lines); results are appended, so re-running the same command resumes'
+            cand --errors 'Lines that could not run (bad JSON, missing body, duplicate custom_id, ...) [default: <OUTPUT>.errors.jsonl]'
+            cand --system 'System prompt for lines that have none'
+            cand --max-cost 'Stop starting requests when the spend so far plus the estimate of those in flight would pass this many US dollars (exit 6; re-run to resume)'
+            cand --shard 'Process only shard K of N (1-based), chosen by a stable hash of custom_id (FNV-1a 64 mod N), so N machines can split one input'
+            cand --remote-id 'Attach to a remote batch job by id (or a comma-separated list of ids): status, wait, download'
+            cand --poll-interval 'How often to poll a remote job'
+            cand --split-requests 'Most requests per uploaded file in --remote mode (OpenAI allows 50,000)'
+            cand --profile 'Profile from the config file [env: LLMKIT_PROFILE]'
+            cand --base-url 'Base URL of the API (e.g. http://localhost:8000/v1)'
+            cand --provider 'Wire protocol of the endpoint'
+            cand -m 'Model to request [env: LLMKIT_MODEL]'
+            cand --model 'Model to request [env: LLMKIT_MODEL]'
+            cand --api-key-env 'Name of the environment variable that holds the API key'
+            cand --rpm 'Requests per minute the client allows itself'
+            cand --tpm 'Tokens per minute the client allows itself'
+            cand -j 'Requests in flight at once'
+            cand --concurrency 'Requests in flight at once'
+            cand --max-retries 'Retries per request for transient failures'
+            cand --timeout 'Per-request timeout (e.g. 60s, 2m)'
+            cand --fallback 'Profiles to fall back to, in order, when this one fails or its breaker is open'
+            cand --record 'Append every exchange to this recording (JSONL)'
+            cand --format 'Report format'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]'
+            cand --text 'Treat every input line as one prompt (blank lines are skipped)'
+            cand --retry-failed 'Redo the requests that failed in an earlier run (successes are still skipped)'
+            cand --ordered 'Write output lines in input order (a bounded reorder buffer holds early finishers)'
+            cand --dry-run 'Validate and estimate tokens and cost; send nothing'
+            cand --remote 'Run the job on the provider''s Batch API (upload, create, poll, download) at batch prices'
+            cand --cancel 'Cancel the remote job(s) named by --remote-id (or recorded in the state file)'
+            cand --no-ledger 'Do not append to the usage ledger'
+            cand --mock 'Run against the embedded mock server (no network, no key)'
+            cand --no-progress 'Never show a progress bar'
+            cand -v 'More detail on stderr (repeat for more)'
+            cand --verbose 'More detail on stderr (repeat for more)'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
         }
         &'llmkit;completions'= {
             cand --config 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]'
@@ -55,9 +100,12 @@ set edit:completion:arg-completer[llmkit] = {|@words|
             cand --version 'Print version'
         }
         &'llmkit;help'= {
+            cand batch 'Run a JSONL batch of chat requests: concurrent, rate-limited, resumable; or submit it to a provider''s Batch API with --remote'
             cand completions 'Print shell completions to stdout'
             cand generate-docs 'Write completions/ and man/ (for maintainers; the output is committed)'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'llmkit;help;batch'= {
         }
         &'llmkit;help;completions'= {
         }

@@ -29,9 +29,51 @@ complete -c llmkit -n "__fish_llmkit_needs_command" -s v -l verbose -d 'More det
 complete -c llmkit -n "__fish_llmkit_needs_command" -s q -l quiet -d 'Print only results and errors'
 complete -c llmkit -n "__fish_llmkit_needs_command" -s h -l help -d 'Print help'
 complete -c llmkit -n "__fish_llmkit_needs_command" -s V -l version -d 'Print version'
+complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "batch" -d 'Run a JSONL batch of chat requests: concurrent, rate-limited, resumable; or submit it to a provider\'s Batch API with --remote'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "completions" -d 'Print shell completions to stdout'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "generate-docs" -d 'Write completions/ and man/ (for maintainers; the output is committed)'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -s o -l output -d 'Output JSONL (OpenAI Batch API output lines); results are appended, so re-running the same command resumes' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l errors -d 'Lines that could not run (bad JSON, missing body, duplicate custom_id, ...) [default: <OUTPUT>.errors.jsonl]' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l system -d 'System prompt for lines that have none' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l max-cost -d 'Stop starting requests when the spend so far plus the estimate of those in flight would pass this many US dollars (exit 6; re-run to resume)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l shard -d 'Process only shard K of N (1-based), chosen by a stable hash of custom_id (FNV-1a 64 mod N), so N machines can split one input' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l remote-id -d 'Attach to a remote batch job by id (or a comma-separated list of ids): status, wait, download' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l poll-interval -d 'How often to poll a remote job' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l split-requests -d 'Most requests per uploaded file in --remote mode (OpenAI allows 50,000)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l profile -d 'Profile from the config file [env: LLMKIT_PROFILE]' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l base-url -d 'Base URL of the API (e.g. http://localhost:8000/v1)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l provider -d 'Wire protocol of the endpoint' -r -f -a "openai\t'OpenAI and any OpenAI-compatible endpoint (vLLM, Ollama, OpenRouter, ...)'
+anthropic\t'Anthropic Messages API'
+azure\t'Azure OpenAI (deployment URLs, api-version, api-key header)'
+mock\t'The embedded mock server'"
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -s m -l model -d 'Model to request [env: LLMKIT_MODEL]' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l api-key-env -d 'Name of the environment variable that holds the API key' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l rpm -d 'Requests per minute the client allows itself' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l tpm -d 'Tokens per minute the client allows itself' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -s j -l concurrency -d 'Requests in flight at once' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l max-retries -d 'Retries per request for transient failures' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l timeout -d 'Per-request timeout (e.g. 60s, 2m)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l fallback -d 'Profiles to fall back to, in order, when this one fails or its breaker is open' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l record -d 'Append every exchange to this recording (JSONL)' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l format -d 'Report format' -r -f -a "table\t''
+json\t''
+csv\t''
+jsonl\t''"
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l config -d 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l text -d 'Treat every input line as one prompt (blank lines are skipped)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l retry-failed -d 'Redo the requests that failed in an earlier run (successes are still skipped)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l ordered -d 'Write output lines in input order (a bounded reorder buffer holds early finishers)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l dry-run -d 'Validate and estimate tokens and cost; send nothing'
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l remote -d 'Run the job on the provider\'s Batch API (upload, create, poll, download) at batch prices'
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l cancel -d 'Cancel the remote job(s) named by --remote-id (or recorded in the state file)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l no-ledger -d 'Do not append to the usage ledger'
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l mock -d 'Run against the embedded mock server (no network, no key)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l no-progress -d 'Never show a progress bar'
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -s v -l verbose -d 'More detail on stderr (repeat for more)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -s q -l quiet -d 'Print only results and errors'
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -s V -l version -d 'Print version'
 complete -c llmkit -n "__fish_llmkit_using_subcommand completions" -l config -d 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]' -r -F
 complete -c llmkit -n "__fish_llmkit_using_subcommand completions" -s v -l verbose -d 'More detail on stderr (repeat for more)'
 complete -c llmkit -n "__fish_llmkit_using_subcommand completions" -s q -l quiet -d 'Print only results and errors'
@@ -43,6 +85,7 @@ complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s v -l ver
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s q -l quiet -d 'Print only results and errors'
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s h -l help -d 'Print help'
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s V -l version -d 'Print version'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from completions generate-docs help" -f -a "completions" -d 'Print shell completions to stdout'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from completions generate-docs help" -f -a "generate-docs" -d 'Write completions/ and man/ (for maintainers; the output is committed)'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from completions generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from batch completions generate-docs help" -f -a "batch" -d 'Run a JSONL batch of chat requests: concurrent, rate-limited, resumable; or submit it to a provider\'s Batch API with --remote'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from batch completions generate-docs help" -f -a "completions" -d 'Print shell completions to stdout'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from batch completions generate-docs help" -f -a "generate-docs" -d 'Write completions/ and man/ (for maintainers; the output is committed)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from batch completions generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

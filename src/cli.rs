@@ -31,6 +31,9 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run a JSONL batch of chat requests: concurrent, rate-limited, resumable; or submit it to
+    /// a provider's Batch API with --remote.
+    Batch(Box<BatchArgs>),
     /// Print shell completions to stdout.
     Completions(CompletionsArgs),
     /// Write completions/ and man/ (for maintainers; the output is committed).
@@ -160,6 +163,69 @@ pub struct MockArgs {
     /// Answer 401 unless the request carries this key.
     #[arg(long, value_name = "KEY")]
     pub require_key: Option<String>,
+}
+
+/// `llmkit batch INPUT -o OUTPUT`.
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// Input JSONL: OpenAI Batch API lines, or shorthand lines (`{"messages": [...]}`,
+    /// `{"prompt": "..."}`); with --text, one prompt per line. Optional with --remote-id.
+    #[arg(value_name = "INPUT", required_unless_present = "remote_id")]
+    pub input: Option<PathBuf>,
+    /// Output JSONL (OpenAI Batch API output lines); results are appended, so re-running the
+    /// same command resumes.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output_file: PathBuf,
+    /// Lines that could not run (bad JSON, missing body, duplicate custom_id, ...)
+    /// [default: <OUTPUT>.errors.jsonl].
+    #[arg(long, value_name = "FILE")]
+    pub errors: Option<PathBuf>,
+    /// Treat every input line as one prompt (blank lines are skipped).
+    #[arg(long)]
+    pub text: bool,
+    /// System prompt for lines that have none.
+    #[arg(long, value_name = "TEXT")]
+    pub system: Option<String>,
+    /// Redo the requests that failed in an earlier run (successes are still skipped).
+    #[arg(long)]
+    pub retry_failed: bool,
+    /// Stop starting requests when the spend so far plus the estimate of those in flight would
+    /// pass this many US dollars (exit 6; re-run to resume).
+    #[arg(long, value_name = "USD")]
+    pub max_cost: Option<f64>,
+    /// Process only shard K of N (1-based), chosen by a stable hash of custom_id
+    /// (FNV-1a 64 mod N), so N machines can split one input.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Write output lines in input order (a bounded reorder buffer holds early finishers).
+    #[arg(long)]
+    pub ordered: bool,
+    /// Validate and estimate tokens and cost; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Run the job on the provider's Batch API (upload, create, poll, download) at batch prices.
+    #[arg(long, conflicts_with_all = ["ordered", "max_cost", "retry_failed"])]
+    pub remote: bool,
+    /// Attach to a remote batch job by id (or a comma-separated list of ids): status, wait,
+    /// download.
+    #[arg(long, value_name = "ID", conflicts_with_all = ["ordered", "max_cost", "retry_failed", "dry_run"])]
+    pub remote_id: Option<String>,
+    /// Cancel the remote job(s) named by --remote-id (or recorded in the state file).
+    #[arg(long)]
+    pub cancel: bool,
+    /// How often to poll a remote job.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", default_value = "10s")]
+    pub poll_interval: std::time::Duration,
+    /// Most requests per uploaded file in --remote mode (OpenAI allows 50,000).
+    #[arg(long, value_name = "N", default_value_t = 50_000, hide_short_help = true)]
+    pub split_requests: usize,
+    /// Do not append to the usage ledger.
+    #[arg(long)]
+    pub no_ledger: bool,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

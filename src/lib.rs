@@ -22,6 +22,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     let Cli { global, command } = cli;
     let printer = Printer::from_global(&global);
     match command {
+        Command::Batch(args) => {
+            let config = config::Config::load(global.config.as_deref())?;
+            let settings = commands::batch::BatchSettings::resolve(&args, &config)?;
+            commands::batch::run(settings, printer)
+        }
         Command::Completions(args) => commands::completions::print(args.shell),
         Command::GenerateDocs(args) => commands::completions::generate_docs(&args.out, printer),
     }

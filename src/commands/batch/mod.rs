@@ -1,0 +1,223 @@
+//! `llmkit batch`: run a JSONL file of chat requests concurrently, rate-limited and resumable,
+//! or hand it to a provider's Batch API (`--remote`).
+//!
+//! The parts: `input` (streaming parser and validation scan), `ids` (shard hash, compact id
+//! sets), `resume` (what an earlier run left, repairs), `output` (Batch API output lines,
+//! append-only writers, reorder buffer), `runner` (concurrent sending), `summary` (report).
+
+pub mod ids;
+pub mod input;
+pub mod local;
+pub mod output;
+pub mod resume;
+pub mod runner;
+pub mod summary;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::cli::{BatchArgs, Format};
+use crate::config::Config;
+use crate::error::{Error, ExitStatus};
+use crate::output::Printer;
+use crate::settings::EngineSettings;
+
+use self::ids::Shard;
+use self::input::{InputFormat, LineDefaults};
+
+/// Requests in flight when neither `-j` nor the profile says. Public APIs meter by RPM/TPM,
+/// which the engine's limiter enforces; concurrency only has to cover latency: 16 in flight at
+/// a typical 1-3 s per completion is 300-1000 requests per minute, the order of a tier-1
+/// OpenAI or Anthropic limit, without opening more connections than a shared key should.
+/// Raise it (`-j 64`) for fast or local endpoints.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+
+/// Where the job runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    /// Send the requests from here (the engine).
+    Local,
+    /// Upload the input to the provider's Batch API and wait for it.
+    Remote,
+    /// Attach to remote job(s) already created.
+    Attach(Vec<String>),
+}
+
+/// Validated settings of `llmkit batch` (no clap types).
+#[derive(Debug, Clone)]
+pub struct BatchSettings {
+    pub input: Option<PathBuf>,
+    pub output: PathBuf,
+    pub errors: PathBuf,
+    pub format: InputFormat,
+    pub defaults: LineDefaults,
+    pub retry_failed: bool,
+    pub max_cost: Option<f64>,
+    pub shard: Option<Shard>,
+    pub ordered: bool,
+    pub dry_run: bool,
+    pub mode: Mode,
+    pub cancel: bool,
+    pub poll_interval: Duration,
+    pub split_requests: usize,
+    pub ledger: bool,
+    pub concurrency: usize,
+    pub engine: EngineSettings,
+    pub report: Format,
+    pub no_progress: bool,
+    /// `LLMKIT_PRICES`: a price file replacing the embedded table.
+    pub prices: Option<PathBuf>,
+}
+
+impl BatchSettings {
+    pub fn resolve(args: &BatchArgs, config: &Config) -> anyhow::Result<Self> {
+        Self::resolve_with(args, config, &|k| std::env::var(k).ok())
+    }
+
+    pub fn resolve_with(
+        args: &BatchArgs,
+        config: &Config,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Self> {
+        let BatchArgs {
+            input,
+            output_file,
+            errors,
+            text,
+            system,
+            retry_failed,
+            max_cost,
+            shard,
+            ordered,
+            dry_run,
+            remote,
+            remote_id,
+            cancel,
+            poll_interval,
+            split_requests,
+            no_ledger,
+            engine,
+            output,
+        } = args;
+        let engine = EngineSettings::resolve_with(engine, config, env)?;
+        if let Some(max) = max_cost {
+            if !(max.is_finite() && *max > 0.0) {
+                return Err(
+                    Error::usage(format!("--max-cost must be a positive amount of USD, got {max}")).into()
+                );
+            }
+        }
+        let shard = shard.as_deref().map(Shard::parse).transpose().map_err(Error::usage)?;
+        let mode = match (remote_id, remote) {
+            (Some(ids), _) => {
+                let ids: Vec<String> =
+                    ids.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
+                if ids.is_empty() {
+                    return Err(Error::usage("--remote-id needs at least one batch id").into());
+                }
+                Mode::Attach(ids)
+            }
+            (None, true) => Mode::Remote,
+            (None, false) => Mode::Local,
+        };
+        if *cancel && mode == Mode::Local {
+            return Err(Error::usage("--cancel needs --remote-id ID (or --remote)").into());
+        }
+        if *split_requests == 0 {
+            return Err(Error::usage("--split-requests must be at least 1").into());
+        }
+        if poll_interval.is_zero() {
+            return Err(Error::usage("--poll-interval must be greater than zero").into());
+        }
+        if shard.is_some() && mode != Mode::Local && !*dry_run {
+            return Err(
+                Error::usage("--shard applies to local runs; a remote job runs the whole input").into()
+            );
+        }
+        if let Some(input) = input {
+            if same_file(input, output_file) {
+                return Err(Error::usage(format!(
+                    "the output {} is the input: results are appended to the output",
+                    output_file.display()
+                ))
+                .into());
+            }
+        }
+        let errors = errors.clone().unwrap_or_else(|| default_errors_path(output_file));
+        if same_file(&errors, output_file) {
+            return Err(Error::usage("--errors must differ from --output").into());
+        }
+        let defaults = LineDefaults { model: engine.primary().model.clone(), system: system.clone() };
+        let concurrency = engine.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
+        let ledger = !*no_ledger && !engine.mock && !*dry_run;
+        Ok(BatchSettings {
+            input: input.clone(),
+            output: output_file.clone(),
+            errors,
+            format: if *text { InputFormat::Text } else { InputFormat::Jsonl },
+            defaults,
+            retry_failed: *retry_failed,
+            max_cost: *max_cost,
+            shard,
+            ordered: *ordered,
+            dry_run: *dry_run,
+            mode,
+            cancel: *cancel,
+            poll_interval: *poll_interval,
+            split_requests: *split_requests,
+            ledger,
+            concurrency,
+            engine,
+            report: output.format,
+            no_progress: output.no_progress,
+            prices: env("LLMKIT_PRICES").filter(|p| !p.is_empty()).map(PathBuf::from),
+        })
+    }
+}
+
+/// `<output>.errors.jsonl` (the `.jsonl` of the output is replaced, not doubled).
+pub fn default_errors_path(output: &std::path::Path) -> PathBuf {
+    let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = name.strip_suffix(".jsonl").unwrap_or(&name);
+    output.with_file_name(format!("{stem}.errors.jsonl"))
+}
+
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// Run `llmkit batch` with resolved settings.
+pub fn run(settings: BatchSettings, printer: Printer) -> anyhow::Result<ExitStatus> {
+    match settings.mode {
+        Mode::Local => run_local(&settings, &printer),
+        Mode::Remote | Mode::Attach(_) => {
+            Err(Error::usage("--remote is not available in this build yet").into())
+        }
+    }
+}
+
+fn run_local(s: &BatchSettings, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    let prepared = local::prepare(s, printer)?;
+    if s.dry_run {
+        return dry_run(s, prepared, printer);
+    }
+    Err(Error::usage("sending requests needs the request engine, not in this build yet").into())
+}
+
+fn dry_run(s: &BatchSettings, prepared: local::Prepared, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    let r = &prepared.report;
+    let report = summary::DryRun {
+        total: r.valid,
+        to_run: r.to_run,
+        skipped: r.done + r.prev_failed,
+        previously_failed: r.prev_failed,
+        invalid: r.invalid,
+        ..Default::default()
+    };
+    let mut out = std::io::stdout().lock();
+    report.write(&mut out, s.report, printer.stdout_tty)?;
+    Ok(if r.invalid > 0 { ExitStatus::Partial } else { ExitStatus::Success })
+}
