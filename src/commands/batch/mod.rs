@@ -5,6 +5,7 @@
 //! sets), `resume` (what an earlier run left, repairs), `output` (Batch API output lines,
 //! append-only writers, reorder buffer), `runner` (concurrent sending), `summary` (report).
 
+pub mod batch_api;
 pub mod ids;
 pub mod input;
 pub mod local;
