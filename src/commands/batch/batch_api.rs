@@ -95,7 +95,10 @@ pub enum BatchStatus {
 impl BatchStatus {
     /// No further change will happen: results (if any) can be downloaded.
     pub fn is_terminal(self) -> bool {
-        matches!(self, BatchStatus::Failed | BatchStatus::Completed | BatchStatus::Expired | BatchStatus::Cancelled)
+        matches!(
+            self,
+            BatchStatus::Failed | BatchStatus::Completed | BatchStatus::Expired | BatchStatus::Cancelled
+        )
     }
 
     pub fn as_str(self) -> &'static str {
@@ -166,7 +169,8 @@ impl Splitter {
         }
         let full = self.current.requests >= self.max_requests
             || self.current.bytes.len() + self.line.len() > self.max_bytes;
-        let done = if full && self.current.requests > 0 { Some(std::mem::take(&mut self.current)) } else { None };
+        let done =
+            if full && self.current.requests > 0 { Some(std::mem::take(&mut self.current)) } else { None };
         if self.current.requests == 0 {
             self.current.first_line = req.line;
         }
@@ -280,7 +284,11 @@ mod tests {
     use serde_json::json;
 
     fn req(i: u64, text: &str) -> Request {
-        Request { line: i, custom_id: format!("r{i}"), body: json!({"model":"m","messages":[{"role":"user","content":text}]}) }
+        Request {
+            line: i,
+            custom_id: format!("r{i}"),
+            body: json!({"model":"m","messages":[{"role":"user","content":text}]}),
+        }
     }
 
     #[test]
@@ -296,7 +304,8 @@ mod tests {
         let sizes: Vec<usize> = chunks.iter().map(|c| c.requests).collect();
         assert_eq!(sizes, [3, 3, 1]);
         assert_eq!((chunks[1].first_line, chunks[1].last_line), (4, 6));
-        let line: Value = serde_json::from_slice(chunks[0].bytes.split(|b| *b == b'\n').next().unwrap()).unwrap();
+        let line: Value =
+            serde_json::from_slice(chunks[0].bytes.split(|b| *b == b'\n').next().unwrap()).unwrap();
         assert_eq!(line["url"], "/v1/chat/completions");
         assert_eq!(line["method"], "POST");
         assert_eq!(line["custom_id"], "r1");

@@ -6,6 +6,7 @@
 //! append-only writers, reorder buffer), `runner` (concurrent sending), `summary` (report).
 
 pub mod batch_api;
+pub mod estimate;
 pub mod ids;
 pub mod input;
 pub mod local;
@@ -209,8 +210,8 @@ fn run_local(s: &BatchSettings, printer: &Printer) -> anyhow::Result<ExitStatus>
 }
 
 fn dry_run(s: &BatchSettings, prepared: local::Prepared, printer: &Printer) -> anyhow::Result<ExitStatus> {
-    let r = &prepared.report;
-    let report = summary::DryRun {
+    let local::Prepared { spec, existing, report: r, .. } = prepared;
+    let mut report = summary::DryRun {
         total: r.valid,
         to_run: r.to_run,
         skipped: r.done + r.prev_failed,
@@ -218,7 +219,43 @@ fn dry_run(s: &BatchSettings, prepared: local::Prepared, printer: &Printer) -> a
         invalid: r.invalid,
         ..Default::default()
     };
+    let done: std::sync::Arc<dyn input::DoneLookup + Send + Sync> = existing;
+    let mut pending = input::PendingRequests::open(&spec, &r, done)?;
+    let mut models: std::collections::BTreeMap<String, estimate::ModelTotals> = Default::default();
+    while let Some(req) = pending.next_request()? {
+        let e = estimate::tokens(&req.body, runner::DEFAULT_ASSUMED_OUTPUT);
+        report.input_tokens += e.input_tokens;
+        report.output_tokens += e.output_tokens;
+        report.output_guessed += u64::from(e.output_guessed);
+        report.approximate_tokens += u64::from(e.approximate);
+        let m = models.entry(e.model.unwrap_or_default()).or_default();
+        m.requests += 1;
+        m.input_tokens += e.input_tokens;
+        m.output_tokens += e.output_tokens;
+    }
+    let prices = load_prices(s, printer)?;
+    report.cost_usd = estimate::price_totals(
+        prices.as_deref(),
+        &models,
+        s.mode != Mode::Local,
+        &mut report.unpriced_models,
+    );
+    if report.output_guessed > 0 {
+        printer.info(format!(
+            "{} requests set no max_tokens: assumed {} output tokens each",
+            report.output_guessed,
+            runner::DEFAULT_ASSUMED_OUTPUT
+        ));
+    }
     let mut out = std::io::stdout().lock();
     report.write(&mut out, s.report, printer.stdout_tty)?;
     Ok(if r.invalid > 0 { ExitStatus::Partial } else { ExitStatus::Success })
+}
+
+/// The price table (embedded, or `LLMKIT_PRICES`).
+fn load_prices(
+    _s: &BatchSettings,
+    _printer: &Printer,
+) -> anyhow::Result<Option<std::sync::Arc<dyn estimate::Prices>>> {
+    Ok(None)
 }
