@@ -11,6 +11,7 @@ pub mod ids;
 pub mod input;
 pub mod local;
 pub mod output;
+pub mod remote;
 pub mod resume;
 pub mod runner;
 pub mod summary;
