@@ -15,6 +15,7 @@
 //! [`MockServer`], [`ThreadedMock`].
 
 mod anthropic;
+mod batches;
 mod body;
 mod faults;
 mod limits;
@@ -425,7 +426,12 @@ impl Planned {
 
 /// The whole router: every API module's routes, a JSON 404 for anything else.
 pub fn router(state: Arc<MockState>) -> Router {
-    Router::new().merge(openai::routes()).merge(anthropic::routes()).fallback(not_found).with_state(state)
+    Router::new()
+        .merge(openai::routes())
+        .merge(anthropic::routes())
+        .merge(batches::routes())
+        .fallback(not_found)
+        .with_state(state)
 }
 
 async fn not_found(req: Request) -> Response {

@@ -419,9 +419,19 @@ async fn cancel<X: Transport>(t: &X, id: &str, printer: &Printer) -> anyhow::Res
         content_type: None,
         body: Vec::new(),
     };
-    let b: BatchObject = call_json(t, call).await.with_context(|| format!("cancelling batch {id}"))?;
-    printer.info(format!("batch {id}: {}", b.status.as_str()));
-    Ok(())
+    match call_json::<BatchObject, X>(t, call).await {
+        Ok(b) => {
+            printer.info(format!("batch {id}: {}", b.status.as_str()));
+            Ok(())
+        }
+        // A batch that already ended cannot be cancelled: not an error for us, its results
+        // are still downloaded.
+        Err(e) if matches!(e.downcast_ref::<Error>(), Some(Error::Rejected { status: 400 | 409, .. })) => {
+            printer.warn(format!("batch {id} was not cancelled: {e:#}"));
+            Ok(())
+        }
+        Err(e) => Err(e.context(format!("cancelling batch {id}"))),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
