@@ -229,7 +229,9 @@ async fn attach_by_id_downloads_once_and_cancel_keeps_partial_results() {
     let other_out = dir.path().join("other.jsonl");
     let s2 = settings(&["-o", other_out.to_str().unwrap(), "--remote-id", &id, "--cancel"]);
     let (summary, _) =
-        remote::attach(&s2, &http(&server), &[id.clone()], None, &printer, Instant::now()).await.unwrap();
+        remote::attach(&s2, &http(&server), std::slice::from_ref(&id), None, &printer, Instant::now())
+            .await
+            .unwrap();
     assert!(summary.succeeded < 300, "cancelled early: {summary:?}");
     let (first, _) = job.await.unwrap().unwrap();
     assert_eq!(first.succeeded, summary.succeeded, "both saw the same partial results");
