@@ -31,6 +31,7 @@ Register-ArgumentCompleter -Native -CommandName 'llmkit' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'Run a JSONL batch of chat requests: concurrent, rate-limited, resumable; or submit it to a provider''s Batch API with --remote')
+            [CompletionResult]::new('tokens', 'tokens', [CompletionResultType]::ParameterValue, 'Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions to stdout')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Write completions/ and man/ (for maintainers; the output is committed)')
@@ -78,6 +79,32 @@ Register-ArgumentCompleter -Native -CommandName 'llmkit' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'llmkit;tokens' {
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'Model whose tokenizer to use (gpt-4o, gpt-4, gpt-oss-120b, ...). Models with no local tokenizer (claude-*, gemini-*, ...) get an estimate, labelled approximate')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Model whose tokenizer to use (gpt-4o, gpt-4, gpt-oss-120b, ...). Models with no local tokenizer (claude-*, gemini-*, ...) get an estimate, labelled approximate')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Encoding to use directly [default: o200k_base]')
+            [CompletionResult]::new('--encoding', '--encoding', [CompletionResultType]::ParameterName, 'Encoding to use directly [default: o200k_base]')
+            [CompletionResult]::new('--truncate', '--truncate', [CompletionResultType]::ParameterName, 'Print the text of the first N tokens (a prefix of the input)')
+            [CompletionResult]::new('--chunk', '--chunk', [CompletionResultType]::ParameterName, 'Split the input into pieces of at most N tokens, printed as JSONL')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]')
+            [CompletionResult]::new('--encode', '--encode', [CompletionResultType]::ParameterName, 'Print the token ids instead of counting')
+            [CompletionResult]::new('--decode', '--decode', [CompletionResultType]::ParameterName, 'Turn token ids (from the arguments or stdin) back into text')
+            [CompletionResult]::new('--messages', '--messages', [CompletionResultType]::ParameterName, 'Read chat requests (JSON request, messages array, or batch JSONL) and count the prompt tokens each will cost, with the chat overhead and tool definitions')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Show how much of the model''s context window the input uses (needs -m)')
+            [CompletionResult]::new('--allow-special', '--allow-special', [CompletionResultType]::ParameterName, 'Treat special-token strings such as `<|endoftext|>` as special tokens (default: text)')
+            [CompletionResult]::new('--hidden', '--hidden', [CompletionResultType]::ParameterName, 'Walk hidden files and directories too')
+            [CompletionResult]::new('--no-ignore', '--no-ignore', [CompletionResultType]::ParameterName, 'Do not respect .gitignore, .ignore and similar files')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -132,6 +159,7 @@ Register-ArgumentCompleter -Native -CommandName 'llmkit' -ScriptBlock {
         }
         'llmkit;help' {
             [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'Run a JSONL batch of chat requests: concurrent, rate-limited, resumable; or submit it to a provider''s Batch API with --remote')
+            [CompletionResult]::new('tokens', 'tokens', [CompletionResultType]::ParameterValue, 'Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions to stdout')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Write completions/ and man/ (for maintainers; the output is committed)')
@@ -139,6 +167,9 @@ Register-ArgumentCompleter -Native -CommandName 'llmkit' -ScriptBlock {
             break
         }
         'llmkit;help;batch' {
+            break
+        }
+        'llmkit;help;tokens' {
             break
         }
         'llmkit;help;completions' {

@@ -28,6 +28,7 @@ set edit:completion:arg-completer[llmkit] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand batch 'Run a JSONL batch of chat requests: concurrent, rate-limited, resumable; or submit it to a provider''s Batch API with --remote'
+            cand tokens 'Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests'
             cand completions 'Print shell completions to stdout'
             cand serve 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C'
             cand generate-docs 'Write completions/ and man/ (for maintainers; the output is committed)'
@@ -74,6 +75,31 @@ set edit:completion:arg-completer[llmkit] = {|@words|
             cand --quiet 'Print only results and errors'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'llmkit;tokens'= {
+            cand -m 'Model whose tokenizer to use (gpt-4o, gpt-4, gpt-oss-120b, ...). Models with no local tokenizer (claude-*, gemini-*, ...) get an estimate, labelled approximate'
+            cand --model 'Model whose tokenizer to use (gpt-4o, gpt-4, gpt-oss-120b, ...). Models with no local tokenizer (claude-*, gemini-*, ...) get an estimate, labelled approximate'
+            cand -e 'Encoding to use directly [default: o200k_base]'
+            cand --encoding 'Encoding to use directly [default: o200k_base]'
+            cand --truncate 'Print the text of the first N tokens (a prefix of the input)'
+            cand --chunk 'Split the input into pieces of at most N tokens, printed as JSONL'
+            cand --format 'Report format'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]'
+            cand --encode 'Print the token ids instead of counting'
+            cand --decode 'Turn token ids (from the arguments or stdin) back into text'
+            cand --messages 'Read chat requests (JSON request, messages array, or batch JSONL) and count the prompt tokens each will cost, with the chat overhead and tool definitions'
+            cand --context 'Show how much of the model''s context window the input uses (needs -m)'
+            cand --allow-special 'Treat special-token strings such as `<|endoftext|>` as special tokens (default: text)'
+            cand --hidden 'Walk hidden files and directories too'
+            cand --no-ignore 'Do not respect .gitignore, .ignore and similar files'
+            cand -v 'More detail on stderr (repeat for more)'
+            cand --verbose 'More detail on stderr (repeat for more)'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -124,12 +150,15 @@ set edit:completion:arg-completer[llmkit] = {|@words|
         }
         &'llmkit;help'= {
             cand batch 'Run a JSONL batch of chat requests: concurrent, rate-limited, resumable; or submit it to a provider''s Batch API with --remote'
+            cand tokens 'Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests'
             cand completions 'Print shell completions to stdout'
             cand serve 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C'
             cand generate-docs 'Write completions/ and man/ (for maintainers; the output is committed)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'llmkit;help;batch'= {
+        }
+        &'llmkit;help;tokens'= {
         }
         &'llmkit;help;completions'= {
         }

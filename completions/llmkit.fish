@@ -30,6 +30,7 @@ complete -c llmkit -n "__fish_llmkit_needs_command" -s q -l quiet -d 'Print only
 complete -c llmkit -n "__fish_llmkit_needs_command" -s h -l help -d 'Print help'
 complete -c llmkit -n "__fish_llmkit_needs_command" -s V -l version -d 'Print version'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "batch" -d 'Run a JSONL batch of chat requests: concurrent, rate-limited, resumable; or submit it to a provider\'s Batch API with --remote'
+complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "tokens" -d 'Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "completions" -d 'Print shell completions to stdout'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "serve" -d 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "generate-docs" -d 'Write completions/ and man/ (for maintainers; the output is committed)'
@@ -75,6 +76,26 @@ complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -s v -l verbose -d 
 complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -s q -l quiet -d 'Print only results and errors'
 complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -s V -l version -d 'Print version'
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -s m -l model -d 'Model whose tokenizer to use (gpt-4o, gpt-4, gpt-oss-120b, ...). Models with no local tokenizer (claude-*, gemini-*, ...) get an estimate, labelled approximate' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -s e -l encoding -d 'Encoding to use directly [default: o200k_base]' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -l truncate -d 'Print the text of the first N tokens (a prefix of the input)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -l chunk -d 'Split the input into pieces of at most N tokens, printed as JSONL' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -l format -d 'Report format' -r -f -a "table\t''
+json\t''
+csv\t''
+jsonl\t''"
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -l config -d 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -l encode -d 'Print the token ids instead of counting'
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -l decode -d 'Turn token ids (from the arguments or stdin) back into text'
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -l messages -d 'Read chat requests (JSON request, messages array, or batch JSONL) and count the prompt tokens each will cost, with the chat overhead and tool definitions'
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -l context -d 'Show how much of the model\'s context window the input uses (needs -m)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -l allow-special -d 'Treat special-token strings such as `<|endoftext|>` as special tokens (default: text)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -l hidden -d 'Walk hidden files and directories too'
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -l no-ignore -d 'Do not respect .gitignore, .ignore and similar files'
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -s v -l verbose -d 'More detail on stderr (repeat for more)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -s q -l quiet -d 'Print only results and errors'
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -s h -l help -d 'Print help'
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -s V -l version -d 'Print version'
 complete -c llmkit -n "__fish_llmkit_using_subcommand completions" -l config -d 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]' -r -F
 complete -c llmkit -n "__fish_llmkit_using_subcommand completions" -s v -l verbose -d 'More detail on stderr (repeat for more)'
 complete -c llmkit -n "__fish_llmkit_using_subcommand completions" -s q -l quiet -d 'Print only results and errors'
@@ -102,8 +123,9 @@ complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s v -l ver
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s q -l quiet -d 'Print only results and errors'
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s h -l help -d 'Print help'
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s V -l version -d 'Print version'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from batch completions serve generate-docs help" -f -a "batch" -d 'Run a JSONL batch of chat requests: concurrent, rate-limited, resumable; or submit it to a provider\'s Batch API with --remote'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from batch completions serve generate-docs help" -f -a "completions" -d 'Print shell completions to stdout'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from batch completions serve generate-docs help" -f -a "serve" -d 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from batch completions serve generate-docs help" -f -a "generate-docs" -d 'Write completions/ and man/ (for maintainers; the output is committed)'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from batch completions serve generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from batch tokens completions serve generate-docs help" -f -a "batch" -d 'Run a JSONL batch of chat requests: concurrent, rate-limited, resumable; or submit it to a provider\'s Batch API with --remote'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from batch tokens completions serve generate-docs help" -f -a "tokens" -d 'Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from batch tokens completions serve generate-docs help" -f -a "completions" -d 'Print shell completions to stdout'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from batch tokens completions serve generate-docs help" -f -a "serve" -d 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from batch tokens completions serve generate-docs help" -f -a "generate-docs" -d 'Write completions/ and man/ (for maintainers; the output is committed)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from batch tokens completions serve generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -34,6 +34,8 @@ pub enum Command {
     /// Run a JSONL batch of chat requests: concurrent, rate-limited, resumable; or submit it to
     /// a provider's Batch API with --remote.
     Batch(Box<BatchArgs>),
+    /// Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests.
+    Tokens(TokensArgs),
     /// Print shell completions to stdout.
     Completions(CompletionsArgs),
     /// Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C.
@@ -230,6 +232,53 @@ pub struct BatchArgs {
     pub engine: EngineArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// `llmkit tokens`: offline, so no engine flags.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("mode").args(["encode", "decode", "truncate", "chunk", "messages"])))]
+pub struct TokensArgs {
+    /// Files or directories to read (stdin when none, or `-`). With --decode: token ids.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Model whose tokenizer to use (gpt-4o, gpt-4, gpt-oss-120b, ...). Models with no local
+    /// tokenizer (claude-*, gemini-*, ...) get an estimate, labelled approximate.
+    #[arg(short = 'm', long, conflicts_with = "encoding")]
+    pub model: Option<String>,
+    /// Encoding to use directly [default: o200k_base].
+    #[arg(short = 'e', long, value_name = "NAME")]
+    pub encoding: Option<String>,
+    /// Print the token ids instead of counting.
+    #[arg(long)]
+    pub encode: bool,
+    /// Turn token ids (from the arguments or stdin) back into text.
+    #[arg(long)]
+    pub decode: bool,
+    /// Print the text of the first N tokens (a prefix of the input).
+    #[arg(long, value_name = "N")]
+    pub truncate: Option<u64>,
+    /// Split the input into pieces of at most N tokens, printed as JSONL.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub chunk: Option<u64>,
+    /// Read chat requests (JSON request, messages array, or batch JSONL) and count the prompt
+    /// tokens each will cost, with the chat overhead and tool definitions.
+    #[arg(long)]
+    pub messages: bool,
+    /// Show how much of the model's context window the input uses (needs -m).
+    #[arg(long)]
+    pub context: bool,
+    /// Treat special-token strings such as `<|endoftext|>` as special tokens (default: text).
+    #[arg(long)]
+    pub allow_special: bool,
+    /// Walk hidden files and directories too.
+    #[arg(long)]
+    pub hidden: bool,
+    /// Do not respect .gitignore, .ignore and similar files.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Table, help_heading = "Output")]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]

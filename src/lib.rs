@@ -28,6 +28,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             let settings = commands::batch::BatchSettings::resolve(&args, &config)?;
             commands::batch::run(settings, printer)
         }
+        Command::Tokens(args) => {
+            commands::tokens::run(commands::tokens::TokensSettings::resolve(args)?, printer)
+        }
         Command::Completions(args) => commands::completions::print(args.shell),
         Command::GenerateDocs(args) => commands::completions::generate_docs(&args.out, printer),
         Command::Serve(args) => {

@@ -3,3 +3,4 @@
 pub mod batch;
 pub mod completions;
 pub mod serve;
+pub mod tokens;
