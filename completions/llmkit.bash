@@ -77,7 +77,7 @@ _llmkit() {
             return 0
             ;;
         llmkit__subcmd__batch)
-            opts="-o -m -j -v -q -h -V --output --errors --text --system --retry-failed --max-cost --shard --ordered --dry-run --remote --remote-id --cancel --poll-interval --split-requests --no-ledger --profile --base-url --provider --model --api-key-env --rpm --tpm --concurrency --max-retries --timeout --fallback --mock --record --format --no-progress --verbose --quiet --config --help --version"
+            opts="-o -m -j -v -q -h -V --output --errors --text --system --retry-failed --max-cost --shard --ordered --dry-run --remote --remote-id --cancel --poll-interval --split-requests --no-ledger --mock-ttft --mock-itl --mock-fail-rate --mock-rpm --mock-tpm --mock-seed --profile --base-url --provider --model --api-key-env --rpm --tpm --concurrency --max-retries --timeout --fallback --mock --record --format --no-progress --verbose --quiet --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -116,6 +116,30 @@ _llmkit() {
                     return 0
                     ;;
                 --split-requests)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mock-ttft)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mock-itl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mock-fail-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mock-rpm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mock-tpm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mock-seed)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -43,6 +43,12 @@ complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l shard -d 'Proces
 complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l remote-id -d 'Attach to a remote batch job by id (or a comma-separated list of ids): status, wait, download' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l poll-interval -d 'How often to poll a remote job' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l split-requests -d 'Most requests per uploaded file in --remote mode (OpenAI allows 50,000)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l mock-ttft -d 'Mock delay before the first token (also the pace of --remote jobs), e.g. 150ms' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l mock-itl -d 'Mock delay between tokens, e.g. 5ms' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l mock-fail-rate -d 'Fraction of mock requests that fail (429, 500, 503, dropped, cut)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l mock-rpm -d 'Requests per minute the mock accepts before answering 429' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l mock-tpm -d 'Tokens per minute the mock accepts before answering 429' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l mock-seed -d 'Seed of the mock\'s replies and fault draws' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l profile -d 'Profile from the config file [env: LLMKIT_PROFILE]' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l base-url -d 'Base URL of the API (e.g. http://localhost:8000/v1)' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l provider -d 'Wire protocol of the endpoint' -r -f -a "openai\t'OpenAI and any OpenAI-compatible endpoint (vLLM, Ollama, OpenRouter, ...)'

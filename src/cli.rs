@@ -229,9 +229,35 @@ pub struct BatchArgs {
     #[arg(long)]
     pub no_ledger: bool,
     #[command(flatten)]
+    pub mock_knobs: BatchMockArgs,
+    #[command(flatten)]
     pub engine: EngineArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// Knobs of the embedded server for `batch --mock` (the full set is on `llmkit serve`).
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Mock server (with --mock)")]
+pub struct BatchMockArgs {
+    /// Mock delay before the first token (also the pace of --remote jobs), e.g. 150ms.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", requires = "mock")]
+    pub mock_ttft: Option<std::time::Duration>,
+    /// Mock delay between tokens, e.g. 5ms.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", requires = "mock")]
+    pub mock_itl: Option<std::time::Duration>,
+    /// Fraction of mock requests that fail (429, 500, 503, dropped, cut).
+    #[arg(long, value_name = "P", requires = "mock")]
+    pub mock_fail_rate: Option<f64>,
+    /// Requests per minute the mock accepts before answering 429.
+    #[arg(long, value_name = "N", requires = "mock")]
+    pub mock_rpm: Option<u32>,
+    /// Tokens per minute the mock accepts before answering 429.
+    #[arg(long, value_name = "N", requires = "mock")]
+    pub mock_tpm: Option<u32>,
+    /// Seed of the mock's replies and fault draws.
+    #[arg(long, value_name = "N", requires = "mock")]
+    pub mock_seed: Option<u64>,
 }
 
 /// `llmkit tokens`: offline, so no engine flags.

@@ -70,6 +70,8 @@ pub struct BatchSettings {
     pub no_progress: bool,
     /// `LLMKIT_PRICES`: a price file replacing the embedded table.
     pub prices: Option<PathBuf>,
+    /// Knobs of the embedded server for `--mock` runs.
+    pub mock: crate::mock::MockConfig,
 }
 
 impl BatchSettings {
@@ -99,9 +101,11 @@ impl BatchSettings {
             poll_interval,
             split_requests,
             no_ledger,
+            mock_knobs,
             engine,
             output,
         } = args;
+        let mock = mock_config(mock_knobs)?;
         let engine = EngineSettings::resolve_with(engine, config, env)?;
         if let Some(max) = max_cost {
             if !(max.is_finite() && *max > 0.0) {
@@ -174,8 +178,28 @@ impl BatchSettings {
             report: output.format,
             no_progress: output.no_progress,
             prices: env("LLMKIT_PRICES").filter(|p| !p.is_empty()).map(PathBuf::from),
+            mock,
         })
     }
+}
+
+/// The embedded server's configuration from the `--mock-*` flags, validated by the mock's own
+/// rules (so errors name the same limits as `llmkit serve`).
+fn mock_config(knobs: &crate::cli::BatchMockArgs) -> anyhow::Result<crate::mock::MockConfig> {
+    let crate::cli::BatchMockArgs { mock_ttft, mock_itl, mock_fail_rate, mock_rpm, mock_tpm, mock_seed } = knobs;
+    let args = crate::cli::MockArgs {
+        seed: mock_seed.unwrap_or(0),
+        reply_tokens: 16,
+        ttft: *mock_ttft,
+        itl: *mock_itl,
+        jitter: 0.0,
+        rpm: *mock_rpm,
+        tpm: *mock_tpm,
+        fail_rate: mock_fail_rate.unwrap_or(0.0),
+        fail_kinds: ["429", "500", "503", "drop", "cut"].map(String::from).to_vec(),
+        require_key: None,
+    };
+    crate::mock::MockConfig::from_args(&args).map_err(|e| Error::usage(format!("{e:#}").replace("--", "--mock-")).into())
 }
 
 /// `<output>.errors.jsonl` (the `.jsonl` of the output is replaced, not doubled).
