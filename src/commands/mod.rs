@@ -2,5 +2,6 @@
 
 pub mod batch;
 pub mod completions;
+pub mod cost;
 pub mod serve;
 pub mod tokens;
