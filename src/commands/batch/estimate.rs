@@ -46,6 +46,13 @@ pub trait Prices: Send + Sync {
     fn cost(&self, model: &str, usage: &Usage, batch: bool) -> Option<f64>;
 }
 
+impl Prices for crate::pricing::PriceTable {
+    fn cost(&self, model: &str, usage: &Usage, batch: bool) -> Option<f64> {
+        let resolved = self.resolve(model)?;
+        resolved.price.is_priced().then(|| resolved.price.cost(usage, batch))
+    }
+}
+
 /// Price the per-model token totals of a dry run: `None` when any model has no price (those
 /// models are listed in `unpriced`).
 pub fn price_totals(

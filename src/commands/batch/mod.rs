@@ -186,7 +186,8 @@ impl BatchSettings {
 /// The embedded server's configuration from the `--mock-*` flags, validated by the mock's own
 /// rules (so errors name the same limits as `llmkit serve`).
 fn mock_config(knobs: &crate::cli::BatchMockArgs) -> anyhow::Result<crate::mock::MockConfig> {
-    let crate::cli::BatchMockArgs { mock_ttft, mock_itl, mock_fail_rate, mock_rpm, mock_tpm, mock_seed } = knobs;
+    let crate::cli::BatchMockArgs { mock_ttft, mock_itl, mock_fail_rate, mock_rpm, mock_tpm, mock_seed } =
+        knobs;
     let args = crate::cli::MockArgs {
         seed: mock_seed.unwrap_or(0),
         reply_tokens: 16,
@@ -199,7 +200,8 @@ fn mock_config(knobs: &crate::cli::BatchMockArgs) -> anyhow::Result<crate::mock:
         fail_kinds: ["429", "500", "503", "drop", "cut"].map(String::from).to_vec(),
         require_key: None,
     };
-    crate::mock::MockConfig::from_args(&args).map_err(|e| Error::usage(format!("{e:#}").replace("--", "--mock-")).into())
+    crate::mock::MockConfig::from_args(&args)
+        .map_err(|e| Error::usage(format!("{e:#}").replace("--", "--mock-")).into())
 }
 
 /// `<output>.errors.jsonl` (the `.jsonl` of the output is replaced, not doubled).
@@ -258,9 +260,9 @@ fn dry_run(s: &BatchSettings, prepared: local::Prepared, printer: &Printer) -> a
         m.input_tokens += e.input_tokens;
         m.output_tokens += e.output_tokens;
     }
-    let prices = load_prices(s, printer)?;
+    let prices = load_prices(s)?;
     report.cost_usd = estimate::price_totals(
-        prices.as_deref(),
+        Some(prices.as_ref()),
         &models,
         s.mode != Mode::Local,
         &mut report.unpriced_models,
@@ -278,9 +280,6 @@ fn dry_run(s: &BatchSettings, prepared: local::Prepared, printer: &Printer) -> a
 }
 
 /// The price table (embedded, or `LLMKIT_PRICES`).
-fn load_prices(
-    _s: &BatchSettings,
-    _printer: &Printer,
-) -> anyhow::Result<Option<std::sync::Arc<dyn estimate::Prices>>> {
-    Ok(None)
+fn load_prices(s: &BatchSettings) -> anyhow::Result<std::sync::Arc<dyn estimate::Prices>> {
+    Ok(std::sync::Arc::new(crate::pricing::PriceTable::load(s.prices.as_deref())?))
 }
