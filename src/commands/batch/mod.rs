@@ -283,3 +283,83 @@ fn dry_run(s: &BatchSettings, prepared: local::Prepared, printer: &Printer) -> a
 fn load_prices(s: &BatchSettings) -> anyhow::Result<std::sync::Arc<dyn estimate::Prices>> {
     Ok(std::sync::Arc::new(crate::pricing::PriceTable::load(s.prices.as_deref())?))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn resolve(argv: &[&str]) -> anyhow::Result<BatchSettings> {
+        let mut full = vec!["llmkit", "batch"];
+        full.extend_from_slice(argv);
+        let cli = Cli::try_parse_from(full)?;
+        let Command::Batch(args) = cli.command else { anyhow::bail!("not batch") };
+        BatchSettings::resolve_with(&args, &Config::default(), &|_| None)
+    }
+
+    #[test]
+    fn defaults_are_local_sixteen_wide_with_a_derived_errors_file() {
+        let s = resolve(&["in.jsonl", "-o", "dir/out.jsonl"]).unwrap();
+        assert_eq!(s.mode, Mode::Local);
+        assert_eq!(s.concurrency, DEFAULT_CONCURRENCY);
+        assert_eq!(s.errors, PathBuf::from("dir/out.errors.jsonl"));
+        assert_eq!(s.format, InputFormat::Jsonl);
+        assert!(s.ledger);
+        assert_eq!(
+            default_errors_path(std::path::Path::new("res.txt")),
+            PathBuf::from("res.txt.errors.jsonl")
+        );
+    }
+
+    #[test]
+    fn flags_map_to_settings() {
+        let s = resolve(&[
+            "in.txt",
+            "-o",
+            "o.jsonl",
+            "--text",
+            "--system",
+            "S",
+            "-m",
+            "gpt-4o",
+            "-j",
+            "4",
+            "--shard",
+            "2/3",
+            "--max-cost",
+            "1.5",
+            "--ordered",
+            "--retry-failed",
+        ])
+        .unwrap();
+        assert_eq!(s.format, InputFormat::Text);
+        assert_eq!(s.defaults, LineDefaults { model: Some("gpt-4o".into()), system: Some("S".into()) });
+        assert_eq!(s.concurrency, 4);
+        assert_eq!(s.shard, Some(Shard { k: 2, n: 3 }));
+        assert_eq!(s.max_cost, Some(1.5));
+        assert!(s.ordered && s.retry_failed);
+        let s = resolve(&["-o", "o.jsonl", "--remote-id", "batch_a, batch_b", "--cancel"]).unwrap();
+        assert_eq!(s.mode, Mode::Attach(vec!["batch_a".into(), "batch_b".into()]));
+        assert!(s.cancel);
+        let s = resolve(&["in.jsonl", "-o", "o.jsonl", "--mock", "--mock-fail-rate", "0.2"]).unwrap();
+        assert!(!s.ledger, "--mock runs keep no ledger");
+        assert_eq!(s.mock.faults.rate, 0.2);
+    }
+
+    #[test]
+    fn contradictions_are_usage_errors() {
+        for argv in [
+            &["in.jsonl", "-o", "in.jsonl"][..],
+            &["in.jsonl", "-o", "o.jsonl", "--errors", "o.jsonl"],
+            &["in.jsonl", "-o", "o.jsonl", "--remote", "--shard", "1/2"],
+            &["in.jsonl", "-o", "o.jsonl", "--split-requests", "0"],
+            &["in.jsonl", "-o", "o.jsonl", "--mock", "--mock-fail-rate", "3"],
+        ] {
+            let err = resolve(argv).unwrap_err();
+            assert_eq!(crate::error::exit_code_for(&err), 2, "{argv:?}: {err}");
+        }
+        assert!(resolve(&["in.jsonl", "-o", "o.jsonl", "--remote", "--ordered"]).is_err(), "clap conflict");
+        assert!(resolve(&["-o", "o.jsonl"]).is_err(), "INPUT is required without --remote-id");
+    }
+}
