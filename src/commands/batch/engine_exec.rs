@@ -63,7 +63,11 @@ impl Executor for EngineExecutor {
             Err(e) => {
                 let kind = e.kind.as_str();
                 let (body, error) = match e.status {
-                    Some(_) => (serde_json::to_value(ErrorBody { error: ErrorDetail { message: &e.message, kind } }).ok(), None),
+                    Some(_) => (
+                        serde_json::to_value(ErrorBody { error: ErrorDetail { message: &e.message, kind } })
+                            .ok(),
+                        None,
+                    ),
                     None => (None, Some(ErrorPart { code: kind.to_string(), message: e.message.clone() })),
                 };
                 Outcome {

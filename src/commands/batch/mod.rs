@@ -6,6 +6,7 @@
 //! append-only writers, reorder buffer), `runner` (concurrent sending), `summary` (report).
 
 pub mod batch_api;
+pub mod engine_exec;
 pub mod estimate;
 pub mod ids;
 pub mod input;
@@ -100,7 +101,6 @@ impl BatchSettings {
             cancel,
             poll_interval,
             split_requests,
-            no_ledger,
             mock_knobs,
             engine,
             output,
@@ -156,7 +156,7 @@ impl BatchSettings {
         }
         let defaults = LineDefaults { model: engine.primary().model.clone(), system: system.clone() };
         let concurrency = engine.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
-        let ledger = !*no_ledger && !engine.mock && !*dry_run;
+        let ledger = engine.ledger.is_some() && !*dry_run;
         Ok(BatchSettings {
             input: input.clone(),
             output: output_file.clone(),
@@ -220,20 +220,76 @@ fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
 
 /// Run `llmkit batch` with resolved settings.
 pub fn run(settings: BatchSettings, printer: Printer) -> anyhow::Result<ExitStatus> {
-    match settings.mode {
-        Mode::Local => run_local(&settings, &printer),
-        Mode::Remote | Mode::Attach(_) => {
-            Err(Error::usage("--remote is not available in this build yet").into())
+    let started = std::time::Instant::now();
+    let s = &settings;
+    match &s.mode {
+        Mode::Local => {
+            let prepared = local::prepare(s, &printer)?;
+            if s.dry_run {
+                return dry_run(s, prepared, &printer);
+            }
+            let prices = load_prices(s)?;
+            crate::runtime()?.block_on(async {
+                let engine = build_engine(s, printer).await?;
+                let estimator: Option<std::sync::Arc<dyn runner::CostEstimator>> = s.max_cost.map(|_| {
+                    std::sync::Arc::new(estimate::BudgetEstimator { prices: prices.clone(), batch: false })
+                        as std::sync::Arc<dyn runner::CostEstimator>
+                });
+                let exec =
+                    std::sync::Arc::new(engine_exec::EngineExecutor { engine: engine.clone(), prices });
+                let result = local::send(s, prepared, exec, estimator, &printer, started).await;
+                engine.flush().await;
+                let (summary, status) = result?;
+                print_summary(s, &summary, &printer)?;
+                Ok(status)
+            })
+        }
+        Mode::Remote => {
+            let prepared = local::prepare(s, &printer)?;
+            if s.dry_run {
+                return dry_run(s, prepared, &printer);
+            }
+            let prices = load_prices(s)?;
+            crate::runtime()?.block_on(async {
+                let engine = build_engine(s, printer).await?;
+                let t = remote::EngineTransport { engine: engine.clone() };
+                let (summary, status) =
+                    remote::submit(s, &t, prepared, Some(prices), &printer, started).await?;
+                print_summary(s, &summary, &printer)?;
+                Ok(status)
+            })
+        }
+        Mode::Attach(ids) => {
+            let prices = load_prices(s)?;
+            crate::runtime()?.block_on(async {
+                let engine = build_engine(s, printer).await?;
+                let t = remote::EngineTransport { engine: engine.clone() };
+                let (summary, status) = remote::attach(s, &t, ids, Some(prices), &printer, started).await?;
+                print_summary(s, &summary, &printer)?;
+                Ok(status)
+            })
         }
     }
 }
 
-fn run_local(s: &BatchSettings, printer: &Printer) -> anyhow::Result<ExitStatus> {
-    let prepared = local::prepare(s, printer)?;
-    if s.dry_run {
-        return dry_run(s, prepared, printer);
-    }
-    Err(Error::usage("sending requests needs the request engine, not in this build yet").into())
+async fn build_engine(s: &BatchSettings, printer: Printer) -> anyhow::Result<crate::engine::Engine> {
+    let opts = crate::engine::EngineOptions {
+        command: "batch",
+        ledger: if s.ledger { crate::engine::LedgerMode::Auto } else { crate::engine::LedgerMode::Off },
+        printer,
+        mock: Some(s.mock.clone()),
+        ..crate::engine::EngineOptions::default()
+    };
+    let mut engine_settings = s.engine.clone();
+    engine_settings.concurrency = Some(s.concurrency);
+    crate::engine::Engine::new(engine_settings, opts).await
+}
+
+fn print_summary(s: &BatchSettings, summary: &summary::Summary, printer: &Printer) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    summary.write(&mut out, s.report, printer.stdout_tty)?;
+    std::io::Write::flush(&mut out)?;
+    Ok(())
 }
 
 fn dry_run(s: &BatchSettings, prepared: local::Prepared, printer: &Printer) -> anyhow::Result<ExitStatus> {

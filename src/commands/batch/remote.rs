@@ -71,6 +71,19 @@ pub trait Transport: Send + Sync {
     fn call(&self, call: ApiCall) -> impl Future<Output = anyhow::Result<ApiReply>> + Send;
 }
 
+/// The production transport: the engine's client, endpoint and key (see `engine::batch_api`).
+pub struct EngineTransport {
+    pub engine: crate::engine::Engine,
+}
+
+impl Transport for EngineTransport {
+    async fn call(&self, call: ApiCall) -> anyhow::Result<ApiReply> {
+        let ApiCall { method, path, content_type, body } = call;
+        let (status, body) = self.engine.api_call(method, &path, content_type.as_deref(), body).await?;
+        Ok(ApiReply { status, body })
+    }
+}
+
 /// Send and decode a JSON answer; a non-2xx is an error carrying the server's message.
 async fn call_json<T: serde::de::DeserializeOwned, X: Transport>(t: &X, call: ApiCall) -> anyhow::Result<T> {
     let what = format!("{} {}", call.method, call.path);
