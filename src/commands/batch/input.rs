@@ -21,6 +21,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use serde::Deserialize;
+
 use serde_json::{Map, Value};
 
 use super::ids::{digest, IdSet, Shard};
@@ -282,7 +283,13 @@ fn complete_body(
         },
         Some(_) => return Err(err("model must be a non-empty string".into())),
     }
-    Ok(Value::Object(body))
+    let body = Value::Object(body);
+    // The engine sends typed bodies: a field of the wrong type (`"max_tokens": "ten"`) is
+    // caught here, before any request, rather than failing that one request later.
+    if let Err(e) = crate::provider::ChatBody::deserialize(&body) {
+        return Err(err(format!("body: {e}")));
+    }
+    Ok(body)
 }
 
 /// What the scan learned, before any request is sent.
@@ -566,6 +573,7 @@ mod tests {
         assert!(reason(r#"{"messages":[]}"#).contains("non-empty array"));
         assert!(reason(r#"{"messages":["hi"]}"#).contains("messages[0]"));
         assert!(reason(r#"{"prompt":"x","model":5}"#).contains("model must be"));
+        assert!(reason(r#"{"prompt":"x","max_tokens":"ten"}"#).starts_with("body: invalid type"));
         let no_model = parse_line(1, br#"{"prompt":"x"}"#, InputFormat::Jsonl, &LineDefaults::default());
         assert!(no_model.unwrap_err().reason.contains("no model"));
         assert_eq!(parse(""), Ok(None));
