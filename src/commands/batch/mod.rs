@@ -154,7 +154,13 @@ impl BatchSettings {
         if same_file(&errors, output_file) {
             return Err(Error::usage("--errors must differ from --output").into());
         }
-        let defaults = LineDefaults { model: engine.primary().model.clone(), system: system.clone() };
+        // `--mock` with no model: the engine's mock model, so lines need not name one.
+        let model = engine
+            .primary()
+            .model
+            .clone()
+            .or_else(|| engine.mock.then(|| crate::engine::MOCK_MODEL.to_string()));
+        let defaults = LineDefaults { model, system: system.clone() };
         let concurrency = engine.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
         let ledger = engine.ledger.is_some() && !*dry_run;
         Ok(BatchSettings {
@@ -400,6 +406,7 @@ mod tests {
         assert!(s.cancel);
         let s = resolve(&["in.jsonl", "-o", "o.jsonl", "--mock", "--mock-fail-rate", "0.2"]).unwrap();
         assert!(!s.ledger, "--mock runs keep no ledger");
+        assert_eq!(s.defaults.model.as_deref(), Some(crate::engine::MOCK_MODEL), "lines need no model");
         assert_eq!(s.mock.faults.rate, 0.2);
     }
 
