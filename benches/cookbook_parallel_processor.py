@@ -24,8 +24,19 @@ import asyncio
 import json
 import time
 
+import os
+import sys
+
 import aiohttp
-import tiktoken
+
+# tiktoken downloads its rank files at run time, which cannot work offline: load cl100k_base
+# from the files cargo already fetched, through the shared helper the token benchmarks use.
+_here = os.path.dirname(os.path.abspath(__file__))
+for _d in (os.path.join(_here, "..", "..", "shared", "tools"), "/work/shared/tools"):
+    if os.path.exists(os.path.join(_d, "tiktoken_ref.py")):
+        sys.path.insert(0, _d)
+        break
+from tiktoken_ref import encoding  # noqa: E402
 
 PAUSE_AFTER_RATE_LIMIT_S = 15.0
 LOOP_SLEEP_S = 0.001
@@ -76,7 +87,7 @@ async def call(session, url, job, retry_queue, stats, out):
 
 
 async def main(args):
-    enc = tiktoken.get_encoding("cl100k_base")
+    enc = encoding("cl100k_base")
     stats = Stats()
     retry_queue = asyncio.Queue()
     req_capacity = args.max_requests_per_minute

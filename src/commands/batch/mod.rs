@@ -357,7 +357,9 @@ mod tests {
         full.extend_from_slice(argv);
         let cli = Cli::try_parse_from(full)?;
         let Command::Batch(args) = cli.command else { anyhow::bail!("not batch") };
-        BatchSettings::resolve_with(&args, &Config::default(), &|_| None)
+        BatchSettings::resolve_with(&args, &Config::default(), &|k| {
+            (k == "HOME").then(|| "/home/t".to_string())
+        })
     }
 
     #[test]
