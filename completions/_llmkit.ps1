@@ -31,6 +31,7 @@ Register-ArgumentCompleter -Native -CommandName 'llmkit' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('chat', 'chat', [CompletionResultType]::ParameterValue, 'Send a prompt (arguments and/or stdin) and stream the answer to stdout')
+            [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'Run a JSONL batch of chat requests: concurrent, rate-limited, resumable; or submit it to a provider''s Batch API with --remote')
             [CompletionResult]::new('tokens', 'tokens', [CompletionResultType]::ParameterValue, 'Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests')
             [CompletionResult]::new('cost', 'cost', [CompletionResultType]::ParameterValue, 'Price requests, batch files and usage logs; project monthly spend (offline)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions to stdout')
@@ -88,6 +89,60 @@ Register-ArgumentCompleter -Native -CommandName 'llmkit' -ScriptBlock {
             [CompletionResult]::new('--cache-system', '--cache-system', [CompletionResultType]::ParameterName, 'Mark the system prompt cacheable (Anthropic cache_control; OpenAI caches by itself)')
             [CompletionResult]::new('--mock', '--mock', [CompletionResultType]::ParameterName, 'Run against the embedded mock server (no network, no key)')
             [CompletionResult]::new('--no-ledger', '--no-ledger', [CompletionResultType]::ParameterName, 'Do not append to the usage ledger ($LLMKIT_LEDGER or $XDG_DATA_HOME/llmkit/usage.jsonl)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'llmkit;batch' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output JSONL (OpenAI Batch API output lines); results are appended, so re-running the same command resumes')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output JSONL (OpenAI Batch API output lines); results are appended, so re-running the same command resumes')
+            [CompletionResult]::new('--errors', '--errors', [CompletionResultType]::ParameterName, 'Lines that could not run (bad JSON, missing body, duplicate custom_id, ...) [default: <OUTPUT>.errors.jsonl]')
+            [CompletionResult]::new('--system', '--system', [CompletionResultType]::ParameterName, 'System prompt for lines that have none')
+            [CompletionResult]::new('--max-cost', '--max-cost', [CompletionResultType]::ParameterName, 'Stop starting requests when the spend so far plus the estimate of those in flight would pass this many US dollars (exit 6; re-run to resume)')
+            [CompletionResult]::new('--shard', '--shard', [CompletionResultType]::ParameterName, 'Process only shard K of N (1-based), chosen by a stable hash of custom_id (FNV-1a 64 mod N), so N machines can split one input')
+            [CompletionResult]::new('--remote-id', '--remote-id', [CompletionResultType]::ParameterName, 'Attach to a remote batch job by id (or a comma-separated list of ids): status, wait, download')
+            [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'How often to poll a remote job')
+            [CompletionResult]::new('--split-requests', '--split-requests', [CompletionResultType]::ParameterName, 'Most requests per uploaded file in --remote mode (OpenAI allows 50,000)')
+            [CompletionResult]::new('--mock-ttft', '--mock-ttft', [CompletionResultType]::ParameterName, 'Mock delay before the first token (also the pace of --remote jobs), e.g. 150ms')
+            [CompletionResult]::new('--mock-itl', '--mock-itl', [CompletionResultType]::ParameterName, 'Mock delay between tokens, e.g. 5ms')
+            [CompletionResult]::new('--mock-fail-rate', '--mock-fail-rate', [CompletionResultType]::ParameterName, 'Fraction of mock requests that fail (429, 500, 503, dropped, cut)')
+            [CompletionResult]::new('--mock-rpm', '--mock-rpm', [CompletionResultType]::ParameterName, 'Requests per minute the mock accepts before answering 429')
+            [CompletionResult]::new('--mock-tpm', '--mock-tpm', [CompletionResultType]::ParameterName, 'Tokens per minute the mock accepts before answering 429')
+            [CompletionResult]::new('--mock-seed', '--mock-seed', [CompletionResultType]::ParameterName, 'Seed of the mock''s replies and fault draws')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile from the config file [env: LLMKIT_PROFILE]')
+            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'Base URL of the API (e.g. http://localhost:8000/v1)')
+            [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, 'Wire protocol of the endpoint')
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'Model to request [env: LLMKIT_MODEL]')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Model to request [env: LLMKIT_MODEL]')
+            [CompletionResult]::new('--api-key-env', '--api-key-env', [CompletionResultType]::ParameterName, 'Name of the environment variable that holds the API key')
+            [CompletionResult]::new('--rpm', '--rpm', [CompletionResultType]::ParameterName, 'Requests per minute the client allows itself')
+            [CompletionResult]::new('--tpm', '--tpm', [CompletionResultType]::ParameterName, 'Tokens per minute the client allows itself')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Requests in flight at once')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Requests in flight at once')
+            [CompletionResult]::new('--max-retries', '--max-retries', [CompletionResultType]::ParameterName, 'Retries per request for transient failures')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-request timeout (e.g. 60s, 2m)')
+            [CompletionResult]::new('--fallback', '--fallback', [CompletionResultType]::ParameterName, 'Profiles to fall back to, in order, when this one fails or its breaker is open')
+            [CompletionResult]::new('--record', '--record', [CompletionResultType]::ParameterName, 'Append every exchange to this recording (JSONL)')
+            [CompletionResult]::new('--cache', '--cache', [CompletionResultType]::ParameterName, 'Answer repeated requests from a local cache: deterministic ones only (temperature 0 or a seed), or `all`')
+            [CompletionResult]::new('--cache-ttl', '--cache-ttl', [CompletionResultType]::ParameterName, 'How long cached responses stay valid (e.g. 7d, 12h)')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: $XDG_CACHE_HOME/llmkit/responses]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]')
+            [CompletionResult]::new('--text', '--text', [CompletionResultType]::ParameterName, 'Treat every input line as one prompt (blank lines are skipped)')
+            [CompletionResult]::new('--retry-failed', '--retry-failed', [CompletionResultType]::ParameterName, 'Redo the requests that failed in an earlier run (successes are still skipped)')
+            [CompletionResult]::new('--ordered', '--ordered', [CompletionResultType]::ParameterName, 'Write output lines in input order (a bounded reorder buffer holds early finishers)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Validate and estimate tokens and cost; send nothing')
+            [CompletionResult]::new('--remote', '--remote', [CompletionResultType]::ParameterName, 'Run the job on the provider''s Batch API (upload, create, poll, download) at batch prices')
+            [CompletionResult]::new('--cancel', '--cancel', [CompletionResultType]::ParameterName, 'Cancel the remote job(s) named by --remote-id (or recorded in the state file)')
+            [CompletionResult]::new('--mock', '--mock', [CompletionResultType]::ParameterName, 'Run against the embedded mock server (no network, no key)')
+            [CompletionResult]::new('--no-ledger', '--no-ledger', [CompletionResultType]::ParameterName, 'Do not append to the usage ledger ($LLMKIT_LEDGER or $XDG_DATA_HOME/llmkit/usage.jsonl)')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show a progress bar')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
@@ -309,6 +364,7 @@ Register-ArgumentCompleter -Native -CommandName 'llmkit' -ScriptBlock {
         }
         'llmkit;help' {
             [CompletionResult]::new('chat', 'chat', [CompletionResultType]::ParameterValue, 'Send a prompt (arguments and/or stdin) and stream the answer to stdout')
+            [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'Run a JSONL batch of chat requests: concurrent, rate-limited, resumable; or submit it to a provider''s Batch API with --remote')
             [CompletionResult]::new('tokens', 'tokens', [CompletionResultType]::ParameterValue, 'Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests')
             [CompletionResult]::new('cost', 'cost', [CompletionResultType]::ParameterValue, 'Price requests, batch files and usage logs; project monthly spend (offline)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions to stdout')
@@ -319,6 +375,9 @@ Register-ArgumentCompleter -Native -CommandName 'llmkit' -ScriptBlock {
             break
         }
         'llmkit;help;chat' {
+            break
+        }
+        'llmkit;help;batch' {
             break
         }
         'llmkit;help;tokens' {

@@ -30,6 +30,7 @@ complete -c llmkit -n "__fish_llmkit_needs_command" -s q -l quiet -d 'Print only
 complete -c llmkit -n "__fish_llmkit_needs_command" -s h -l help -d 'Print help'
 complete -c llmkit -n "__fish_llmkit_needs_command" -s V -l version -d 'Print version'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "chat" -d 'Send a prompt (arguments and/or stdin) and stream the answer to stdout'
+complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "batch" -d 'Run a JSONL batch of chat requests: concurrent, rate-limited, resumable; or submit it to a provider\'s Batch API with --remote'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "tokens" -d 'Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "cost" -d 'Price requests, batch files and usage logs; project monthly spend (offline)'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "completions" -d 'Print shell completions to stdout'
@@ -86,6 +87,57 @@ complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -s v -l verbose -d '
 complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -s q -l quiet -d 'Print only results and errors'
 complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -s V -l version -d 'Print version'
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -s o -l output -d 'Output JSONL (OpenAI Batch API output lines); results are appended, so re-running the same command resumes' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l errors -d 'Lines that could not run (bad JSON, missing body, duplicate custom_id, ...) [default: <OUTPUT>.errors.jsonl]' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l system -d 'System prompt for lines that have none' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l max-cost -d 'Stop starting requests when the spend so far plus the estimate of those in flight would pass this many US dollars (exit 6; re-run to resume)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l shard -d 'Process only shard K of N (1-based), chosen by a stable hash of custom_id (FNV-1a 64 mod N), so N machines can split one input' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l remote-id -d 'Attach to a remote batch job by id (or a comma-separated list of ids): status, wait, download' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l poll-interval -d 'How often to poll a remote job' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l split-requests -d 'Most requests per uploaded file in --remote mode (OpenAI allows 50,000)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l mock-ttft -d 'Mock delay before the first token (also the pace of --remote jobs), e.g. 150ms' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l mock-itl -d 'Mock delay between tokens, e.g. 5ms' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l mock-fail-rate -d 'Fraction of mock requests that fail (429, 500, 503, dropped, cut)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l mock-rpm -d 'Requests per minute the mock accepts before answering 429' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l mock-tpm -d 'Tokens per minute the mock accepts before answering 429' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l mock-seed -d 'Seed of the mock\'s replies and fault draws' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l profile -d 'Profile from the config file [env: LLMKIT_PROFILE]' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l base-url -d 'Base URL of the API (e.g. http://localhost:8000/v1)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l provider -d 'Wire protocol of the endpoint' -r -f -a "openai\t'OpenAI and any OpenAI-compatible endpoint (vLLM, Ollama, OpenRouter, ...)'
+anthropic\t'Anthropic Messages API'
+azure\t'Azure OpenAI (deployment URLs, api-version, api-key header)'
+mock\t'The embedded mock server'"
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -s m -l model -d 'Model to request [env: LLMKIT_MODEL]' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l api-key-env -d 'Name of the environment variable that holds the API key' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l rpm -d 'Requests per minute the client allows itself' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l tpm -d 'Tokens per minute the client allows itself' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -s j -l concurrency -d 'Requests in flight at once' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l max-retries -d 'Retries per request for transient failures' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l timeout -d 'Per-request timeout (e.g. 60s, 2m)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l fallback -d 'Profiles to fall back to, in order, when this one fails or its breaker is open' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l record -d 'Append every exchange to this recording (JSONL)' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l cache -d 'Answer repeated requests from a local cache: deterministic ones only (temperature 0 or a seed), or `all`' -r -f -a "deterministic\t'Only requests with temperature 0 or a seed'
+all\t'Every request, sampled or not'"
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l cache-ttl -d 'How long cached responses stay valid (e.g. 7d, 12h)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l cache-dir -d 'Cache directory [default: $XDG_CACHE_HOME/llmkit/responses]' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l format -d 'Report format' -r -f -a "table\t''
+json\t''
+csv\t''
+jsonl\t''"
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l config -d 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l text -d 'Treat every input line as one prompt (blank lines are skipped)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l retry-failed -d 'Redo the requests that failed in an earlier run (successes are still skipped)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l ordered -d 'Write output lines in input order (a bounded reorder buffer holds early finishers)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l dry-run -d 'Validate and estimate tokens and cost; send nothing'
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l remote -d 'Run the job on the provider\'s Batch API (upload, create, poll, download) at batch prices'
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l cancel -d 'Cancel the remote job(s) named by --remote-id (or recorded in the state file)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l mock -d 'Run against the embedded mock server (no network, no key)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l no-ledger -d 'Do not append to the usage ledger ($LLMKIT_LEDGER or $XDG_DATA_HOME/llmkit/usage.jsonl)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l no-progress -d 'Never show a progress bar'
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -s v -l verbose -d 'More detail on stderr (repeat for more)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -s q -l quiet -d 'Print only results and errors'
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -s V -l version -d 'Print version'
 complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -s m -l model -d 'Model whose tokenizer to use (gpt-4o, gpt-4, gpt-oss-120b, ...). Models with no local tokenizer (claude-*, gemini-*, ...) get an estimate, labelled approximate' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -s e -l encoding -d 'Encoding to use directly [default: o200k_base]' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -l truncate -d 'Print the text of the first N tokens (a prefix of the input)' -r
@@ -240,14 +292,15 @@ complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s v -l ver
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s q -l quiet -d 'Print only results and errors'
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s h -l help -d 'Print help'
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s V -l version -d 'Print version'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat tokens cost completions serve check generate-docs help" -f -a "chat" -d 'Send a prompt (arguments and/or stdin) and stream the answer to stdout'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat tokens cost completions serve check generate-docs help" -f -a "tokens" -d 'Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat tokens cost completions serve check generate-docs help" -f -a "cost" -d 'Price requests, batch files and usage logs; project monthly spend (offline)'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat tokens cost completions serve check generate-docs help" -f -a "completions" -d 'Print shell completions to stdout'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat tokens cost completions serve check generate-docs help" -f -a "serve" -d 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat tokens cost completions serve check generate-docs help" -f -a "check" -d 'Check every configured profile (or the chosen one): reachable, TLS, key, model, latency, rate-limit headers. Exit code = failure class of the first failing profile'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat tokens cost completions serve check generate-docs help" -f -a "generate-docs" -d 'Write completions/ and man/ (for maintainers; the output is committed)'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat tokens cost completions serve check generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch tokens cost completions serve check generate-docs help" -f -a "chat" -d 'Send a prompt (arguments and/or stdin) and stream the answer to stdout'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch tokens cost completions serve check generate-docs help" -f -a "batch" -d 'Run a JSONL batch of chat requests: concurrent, rate-limited, resumable; or submit it to a provider\'s Batch API with --remote'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch tokens cost completions serve check generate-docs help" -f -a "tokens" -d 'Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch tokens cost completions serve check generate-docs help" -f -a "cost" -d 'Price requests, batch files and usage logs; project monthly spend (offline)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch tokens cost completions serve check generate-docs help" -f -a "completions" -d 'Print shell completions to stdout'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch tokens cost completions serve check generate-docs help" -f -a "serve" -d 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch tokens cost completions serve check generate-docs help" -f -a "check" -d 'Check every configured profile (or the chosen one): reachable, TLS, key, model, latency, rate-limit headers. Exit code = failure class of the first failing profile'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch tokens cost completions serve check generate-docs help" -f -a "generate-docs" -d 'Write completions/ and man/ (for maintainers; the output is committed)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch tokens cost completions serve check generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c llmkit -n "__fish_llmkit_using_subcommand help; and __fish_seen_subcommand_from cost" -f -a "prices" -d 'List model prices (USD per 1M tokens) and context windows'
 complete -c llmkit -n "__fish_llmkit_using_subcommand help; and __fish_seen_subcommand_from cost" -f -a "estimate" -d 'What traffic will cost, per request / day / month; several models side by side'
 complete -c llmkit -n "__fish_llmkit_using_subcommand help; and __fish_seen_subcommand_from cost" -f -a "report" -d 'Price usage logs (ledger, recordings, batch outputs, API responses, usage exports)'

@@ -33,6 +33,9 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Send a prompt (arguments and/or stdin) and stream the answer to stdout.
     Chat(Box<ChatArgs>),
+    /// Run a JSONL batch of chat requests: concurrent, rate-limited, resumable; or submit it to
+    /// a provider's Batch API with --remote.
+    Batch(Box<BatchArgs>),
     /// Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests.
     Tokens(TokensArgs),
     /// Price requests, batch files and usage logs; project monthly spend (offline).
@@ -288,6 +291,92 @@ pub struct MockArgs {
     /// Answer 401 unless the request carries this key (Bearer, x-api-key or api-key).
     #[arg(long, value_name = "KEY")]
     pub require_key: Option<String>,
+}
+
+/// `llmkit batch INPUT -o OUTPUT`.
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// Input JSONL: OpenAI Batch API lines, or shorthand lines (`{"messages": [...]}`,
+    /// `{"prompt": "..."}`); with --text, one prompt per line. Optional with --remote-id.
+    #[arg(value_name = "INPUT", required_unless_present = "remote_id")]
+    pub input: Option<PathBuf>,
+    /// Output JSONL (OpenAI Batch API output lines); results are appended, so re-running the
+    /// same command resumes.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output_file: PathBuf,
+    /// Lines that could not run (bad JSON, missing body, duplicate custom_id, ...)
+    /// [default: <OUTPUT>.errors.jsonl].
+    #[arg(long, value_name = "FILE")]
+    pub errors: Option<PathBuf>,
+    /// Treat every input line as one prompt (blank lines are skipped).
+    #[arg(long)]
+    pub text: bool,
+    /// System prompt for lines that have none.
+    #[arg(long, value_name = "TEXT")]
+    pub system: Option<String>,
+    /// Redo the requests that failed in an earlier run (successes are still skipped).
+    #[arg(long)]
+    pub retry_failed: bool,
+    /// Stop starting requests when the spend so far plus the estimate of those in flight would
+    /// pass this many US dollars (exit 6; re-run to resume).
+    #[arg(long, value_name = "USD")]
+    pub max_cost: Option<f64>,
+    /// Process only shard K of N (1-based), chosen by a stable hash of custom_id
+    /// (FNV-1a 64 mod N), so N machines can split one input.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Write output lines in input order (a bounded reorder buffer holds early finishers).
+    #[arg(long)]
+    pub ordered: bool,
+    /// Validate and estimate tokens and cost; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Run the job on the provider's Batch API (upload, create, poll, download) at batch prices.
+    #[arg(long, conflicts_with_all = ["ordered", "max_cost", "retry_failed"])]
+    pub remote: bool,
+    /// Attach to a remote batch job by id (or a comma-separated list of ids): status, wait,
+    /// download.
+    #[arg(long, value_name = "ID", conflicts_with_all = ["ordered", "max_cost", "retry_failed", "dry_run"])]
+    pub remote_id: Option<String>,
+    /// Cancel the remote job(s) named by --remote-id (or recorded in the state file).
+    #[arg(long)]
+    pub cancel: bool,
+    /// How often to poll a remote job.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", default_value = "10s")]
+    pub poll_interval: std::time::Duration,
+    /// Most requests per uploaded file in --remote mode (OpenAI allows 50,000).
+    #[arg(long, value_name = "N", default_value_t = 50_000, hide_short_help = true)]
+    pub split_requests: usize,
+    #[command(flatten)]
+    pub mock_knobs: BatchMockArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Knobs of the embedded server for `batch --mock` (the full set is on `llmkit serve`).
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Mock server (with --mock)")]
+pub struct BatchMockArgs {
+    /// Mock delay before the first token (also the pace of --remote jobs), e.g. 150ms.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", requires = "mock")]
+    pub mock_ttft: Option<std::time::Duration>,
+    /// Mock delay between tokens, e.g. 5ms.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", requires = "mock")]
+    pub mock_itl: Option<std::time::Duration>,
+    /// Fraction of mock requests that fail (429, 500, 503, dropped, cut).
+    #[arg(long, value_name = "P", requires = "mock")]
+    pub mock_fail_rate: Option<f64>,
+    /// Requests per minute the mock accepts before answering 429.
+    #[arg(long, value_name = "N", requires = "mock")]
+    pub mock_rpm: Option<u32>,
+    /// Tokens per minute the mock accepts before answering 429.
+    #[arg(long, value_name = "N", requires = "mock")]
+    pub mock_tpm: Option<u32>,
+    /// Seed of the mock's replies and fault draws.
+    #[arg(long, value_name = "N", requires = "mock")]
+    pub mock_seed: Option<u64>,
 }
 
 /// `llmkit tokens`: offline, so no engine flags.

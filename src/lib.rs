@@ -31,6 +31,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             let settings = commands::chat::ChatSettings::resolve(*args, &config)?;
             commands::chat::run(settings, printer)
         }
+        Command::Batch(args) => {
+            let config = config::Config::load(global.config.as_deref())?;
+            let settings = commands::batch::BatchSettings::resolve(&args, &config)?;
+            commands::batch::run(settings, printer)
+        }
         Command::Tokens(args) => {
             commands::tokens::run(commands::tokens::TokensSettings::resolve(args)?, printer)
         }

@@ -79,6 +79,7 @@
 //!
 //! Keys are never logged, recorded or shown: see [`keys`] and [`crate::provider::SECRET_HEADERS`].
 
+pub mod batch_api;
 pub mod breaker;
 pub mod cache;
 pub mod keys;

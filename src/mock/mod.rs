@@ -15,6 +15,7 @@
 //! [`MockServer`], [`ThreadedMock`].
 
 mod anthropic;
+mod batches;
 mod body;
 mod faults;
 mod limits;
@@ -447,6 +448,7 @@ pub fn router(state: Arc<MockState>) -> Router {
     Router::new()
         .merge(openai::routes())
         .merge(anthropic::routes())
+        .merge(batches::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

@@ -1,0 +1,659 @@
+//! `--remote`: run the job on the provider's Batch API (OpenAI `/v1/files` + `/v1/batches`).
+//!
+//! Flow: validate the input like a local run; cut the pending requests into files within the
+//! provider's limits (50,000 requests, 200 MB); for each, upload it and create a batch; then
+//! poll every batch with a progress bar and, as each one ends, append its output file to `-o`
+//! and its error file to `--errors`. Downloaded lines keep the provider's `batch_req_` ids, so
+//! `cost report` prices them at batch rates.
+//!
+//! Resumable like a local run, by a state file `<output>.llmkit-remote.json` written
+//! atomically after every batch is created and after every download: re-running the same
+//! command re-attaches to the batches it lists instead of uploading again, and continues
+//! uploading after the last input line they cover. `--remote-id ID[,ID]` attaches to batches
+//! without a state file (created elsewhere, or from another machine). Requests that failed
+//! remotely are in the errors file, not in the output, so a later run submits them again.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use super::batch_api::{
+    self, BatchObject, BatchStatus, Chunk, CreateBatch, FileObject, ResultLine, Splitter,
+};
+use super::estimate::Prices;
+use super::ids::IdSet;
+use super::input::{DoneLookup, PendingRequests, CHAT_URL};
+use super::local::Prepared;
+use super::output::{ErrorsFile, LineWriter};
+use super::summary::Summary;
+use super::BatchSettings;
+use crate::error::{Error, ExitStatus};
+use crate::output::Printer;
+
+/// One HTTP call to the Batch API, relative to the endpoint's base URL (`/files`, ...).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiCall {
+    pub method: &'static str,
+    pub path: String,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+impl ApiCall {
+    pub fn get(path: impl Into<String>) -> Self {
+        ApiCall { method: "GET", path: path.into(), content_type: None, body: Vec::new() }
+    }
+
+    pub fn post_json<T: Serialize>(path: impl Into<String>, body: &T) -> anyhow::Result<Self> {
+        Ok(ApiCall {
+            method: "POST",
+            path: path.into(),
+            content_type: Some("application/json".into()),
+            body: serde_json::to_vec(body)?,
+        })
+    }
+}
+
+/// The answer to an [`ApiCall`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiReply {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+/// Sends Batch API calls (authenticated, retried on transient failures). Production: the
+/// engine; the tests use the embedded mock through the same engine.
+pub trait Transport: Send + Sync {
+    fn call(&self, call: ApiCall) -> impl Future<Output = anyhow::Result<ApiReply>> + Send;
+}
+
+/// The production transport: the engine's client, endpoint and key (see `engine::batch_api`).
+pub struct EngineTransport {
+    pub engine: crate::engine::Engine,
+}
+
+impl Transport for EngineTransport {
+    async fn call(&self, call: ApiCall) -> anyhow::Result<ApiReply> {
+        let ApiCall { method, path, content_type, body } = call;
+        let (status, body) = self.engine.api_call(method, &path, content_type.as_deref(), body).await?;
+        Ok(ApiReply { status, body })
+    }
+}
+
+/// Send and decode a JSON answer; a non-2xx is an error carrying the server's message.
+async fn call_json<T: serde::de::DeserializeOwned, X: Transport>(t: &X, call: ApiCall) -> anyhow::Result<T> {
+    let what = format!("{} {}", call.method, call.path);
+    let reply = call_ok(t, call).await?;
+    serde_json::from_slice(&reply.body).with_context(|| format!("{what}: unexpected answer"))
+}
+
+async fn call_ok<X: Transport>(t: &X, call: ApiCall) -> anyhow::Result<ApiReply> {
+    let what = format!("{} {}", call.method, call.path);
+    let reply = t.call(call).await.with_context(|| what.clone())?;
+    if (200..300).contains(&reply.status) {
+        return Ok(reply);
+    }
+    let message = server_message(&reply.body);
+    let err = match reply.status {
+        401 | 403 => Error::Auth { status: reply.status, message },
+        s if s == 429 || s >= 500 => Error::Unavailable(format!("{what} ({s}): {message}")),
+        s => Error::Rejected { status: s, message: format!("{what}: {message}") },
+    };
+    Err(err.into())
+}
+
+/// `{"error":{"message":..}}`, else the body itself (shortened).
+fn server_message(body: &[u8]) -> String {
+    #[derive(Deserialize)]
+    struct Envelope {
+        error: Inner,
+    }
+    #[derive(Deserialize)]
+    struct Inner {
+        message: String,
+    }
+    match serde_json::from_slice::<Envelope>(body) {
+        Ok(e) => e.error.message,
+        Err(_) => String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned(),
+    }
+}
+
+/// What a remote run remembers between invocations.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RemoteState {
+    /// The input file the batches came from, and its size when they were created.
+    pub input: PathBuf,
+    pub input_bytes: u64,
+    /// Every input line up to here is in one of `batches`.
+    pub covered_through: u64,
+    pub batches: Vec<RemoteBatch>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemoteBatch {
+    pub id: String,
+    pub input_file_id: String,
+    pub requests: u64,
+    pub first_line: u64,
+    pub last_line: u64,
+    /// Its results are in the output and errors files.
+    pub downloaded: bool,
+}
+
+/// `<output>.llmkit-remote.json`.
+pub fn state_path(output: &Path) -> PathBuf {
+    let mut name = output.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".llmkit-remote.json");
+    output.with_file_name(name)
+}
+
+impl RemoteState {
+    fn load(path: &Path) -> anyhow::Result<Option<RemoteState>> {
+        match std::fs::read(path) {
+            Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes).map_err(|e| {
+                Error::usage(format!(
+                    "{}: not a remote state file ({e}); remove it to start over",
+                    path.display()
+                ))
+            })?)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+
+    /// Write via a temporary file and a rename, so a kill never leaves half a state file.
+    fn save(&self, path: &Path) -> anyhow::Result<()> {
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(self)?)
+            .with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
+    }
+}
+
+/// Counters of a remote run.
+#[derive(Debug, Default)]
+struct Tally {
+    succeeded: u64,
+    failed: u64,
+    input_tokens: u64,
+    output_tokens: u64,
+    cost_usd: f64,
+    unpriced: u64,
+}
+
+/// The whole `--remote` run: upload what is pending, then wait and download.
+pub async fn submit<X: Transport>(
+    s: &BatchSettings,
+    t: &X,
+    prepared: Prepared,
+    prices: Option<Arc<dyn Prices>>,
+    printer: &Printer,
+    started: Instant,
+) -> anyhow::Result<(Summary, ExitStatus)> {
+    let Prepared { spec, existing, report, ids, lock } = prepared;
+    let state_file = state_path(&s.output);
+    let input_bytes = std::fs::metadata(&spec.path).map(|m| m.len()).unwrap_or(0);
+    let mut state = match RemoteState::load(&state_file)? {
+        Some(st) if st.input != spec.path || st.input_bytes != input_bytes => {
+            return Err(Error::usage(format!(
+                "{} belongs to input {} ({} bytes), not {} ({input_bytes} bytes): finish that job \
+                 (--remote-id) or remove the state file",
+                state_file.display(),
+                st.input.display(),
+                st.input_bytes,
+                spec.path.display()
+            ))
+            .into());
+        }
+        Some(mut st) => {
+            printer.info(format!(
+                "resuming the remote job of {}: {} batches",
+                state_file.display(),
+                st.batches.len()
+            ));
+            // The errors file was rewritten by validation: fetch every batch's results again
+            // (output lines already present are skipped, so nothing is written twice).
+            for b in &mut st.batches {
+                b.downloaded = false;
+            }
+            st
+        }
+        None => RemoteState { input: spec.path.clone(), input_bytes, ..RemoteState::default() },
+    };
+
+    if s.cancel {
+        let ids: Vec<String> = state.batches.iter().filter(|b| !b.downloaded).map(|b| b.id.clone()).collect();
+        if ids.is_empty() {
+            return Err(Error::usage(format!("no remote batch to cancel for {}", s.output.display())).into());
+        }
+        for id in &ids {
+            cancel(t, id, printer).await?;
+        }
+    } else {
+        // Upload what no batch covers yet.
+        let done: Arc<dyn DoneLookup + Send + Sync> = existing.clone();
+        let mut pending = PendingRequests::open(&spec, &report, done)?;
+        let mut splitter = Splitter::new(s.split_requests, batch_api::MAX_BYTES_PER_FILE);
+        let mut uploaded = 0u64;
+        loop {
+            let next = pending.next_request()?;
+            let chunk = match &next {
+                Some(req) if req.line <= state.covered_through => continue,
+                Some(req) => splitter.push(req)?,
+                None => std::mem::replace(&mut splitter, Splitter::new(1, 1)).finish(),
+            };
+            if let Some(chunk) = chunk {
+                uploaded += chunk.requests as u64;
+                let batch = create(t, &chunk, state.batches.len() + 1, printer).await?;
+                state.covered_through = chunk.last_line;
+                state.batches.push(batch);
+                state.save(&state_file)?;
+            }
+            if next.is_none() {
+                break;
+            }
+        }
+        if uploaded > 0 {
+            let ids: Vec<&str> = state.batches.iter().map(|b| b.id.as_str()).collect();
+            printer.info(format!(
+                "submitted {uploaded} requests; batch ids: {} (attach later with --remote-id)",
+                ids.join(",")
+            ));
+        }
+    }
+
+    let mut errors = ErrorsFile::new(&s.errors, ids, true);
+    let mut tally = Tally::default();
+    let mut out = LineWriter::append(&s.output)?;
+    let seen = existing;
+    let outcome = wait_and_download(
+        s,
+        t,
+        &mut state,
+        Some(&state_file),
+        &mut out,
+        &mut errors,
+        &*seen,
+        prices.as_deref(),
+        &mut tally,
+        printer,
+    )
+    .await?;
+    drop(lock);
+    if outcome == Waited::AllDownloaded {
+        // Finished: the next run starts fresh (and resubmits what failed).
+        let _ = std::fs::remove_file(&state_file);
+    }
+    finish(s, &report_counts(&report), tally, outcome, printer, started)
+}
+
+/// `--remote-id`: attach to existing batches (status, wait, download), or cancel them.
+pub async fn attach<X: Transport>(
+    s: &BatchSettings,
+    t: &X,
+    batch_ids: &[String],
+    prices: Option<Arc<dyn Prices>>,
+    printer: &Printer,
+    started: Instant,
+) -> anyhow::Result<(Summary, ExitStatus)> {
+    let lock = super::resume::lock(&s.output)?;
+    let existing = super::resume::prepare(&s.output, false)?;
+    if s.cancel {
+        for id in batch_ids {
+            cancel(t, id, printer).await?;
+        }
+    }
+    let mut state = RemoteState {
+        batches: batch_ids
+            .iter()
+            .map(|id| RemoteBatch {
+                id: id.clone(),
+                input_file_id: String::new(),
+                requests: 0,
+                first_line: 0,
+                last_line: 0,
+                downloaded: false,
+            })
+            .collect(),
+        ..RemoteState::default()
+    };
+    // Error lines already in the errors file are not appended twice on a second attach.
+    let mut known_errors = IdSet::new();
+    if s.errors.exists() {
+        let mut reader = super::input::LineReader::open(&s.errors)?;
+        while let Some((_, raw)) = reader.next_line()? {
+            if let Ok(ResultLine { custom_id: Some(id), .. }) = serde_json::from_slice(raw) {
+                known_errors.push(&id);
+            }
+        }
+    }
+    known_errors.seal();
+    let seen = SeenIds { existing: &existing, errors: known_errors };
+    let ids = Arc::new(super::output::IdGen::new());
+    let mut errors = ErrorsFile::new(&s.errors, ids, true);
+    let mut out = LineWriter::append(&s.output)?;
+    let mut tally = Tally::default();
+    let outcome = wait_and_download(
+        s,
+        t,
+        &mut state,
+        None,
+        &mut out,
+        &mut errors,
+        &seen,
+        prices.as_deref(),
+        &mut tally,
+        printer,
+    )
+    .await?;
+    drop(lock);
+    let counts = Counts { total: state.batches.iter().map(|b| b.requests).sum(), ..Counts::default() };
+    finish(s, &counts, tally, outcome, printer, started)
+}
+
+struct SeenIds<'a> {
+    existing: &'a super::resume::Existing,
+    errors: IdSet,
+}
+
+impl DoneLookup for SeenIds<'_> {
+    fn succeeded(&self, id: &str) -> bool {
+        self.existing.succeeded(id)
+    }
+    fn failed(&self, id: &str) -> bool {
+        self.existing.failed(id) || self.errors.contains(id)
+    }
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    total: u64,
+    skipped: u64,
+    invalid: u64,
+    previously_failed: u64,
+}
+
+fn report_counts(r: &super::input::ScanReport) -> Counts {
+    Counts {
+        total: r.valid,
+        skipped: r.done + r.prev_failed,
+        invalid: r.invalid,
+        previously_failed: r.prev_failed,
+    }
+}
+
+async fn create<X: Transport>(
+    t: &X,
+    chunk: &Chunk,
+    part: usize,
+    printer: &Printer,
+) -> anyhow::Result<RemoteBatch> {
+    let filename = format!("llmkit-batch-part-{part}.jsonl");
+    let (content_type, body) = batch_api::multipart_upload(&filename, &chunk.bytes);
+    let file: FileObject = call_json(
+        t,
+        ApiCall { method: "POST", path: "/files".into(), content_type: Some(content_type), body },
+    )
+    .await
+    .context("uploading the batch input")?;
+    let mut metadata = std::collections::BTreeMap::new();
+    metadata.insert("created_by".to_string(), "llmkit".to_string());
+    metadata.insert("lines".to_string(), format!("{}-{}", chunk.first_line, chunk.last_line));
+    let create = CreateBatch {
+        input_file_id: &file.id,
+        endpoint: CHAT_URL,
+        completion_window: "24h",
+        metadata: Some(metadata),
+    };
+    let batch: BatchObject =
+        call_json(t, ApiCall::post_json("/batches", &create)?).await.context("creating the batch")?;
+    printer.info(format!(
+        "batch {} created: {} requests (lines {}-{}), file {}",
+        batch.id, chunk.requests, chunk.first_line, chunk.last_line, file.id
+    ));
+    Ok(RemoteBatch {
+        id: batch.id,
+        input_file_id: file.id,
+        requests: chunk.requests as u64,
+        first_line: chunk.first_line,
+        last_line: chunk.last_line,
+        downloaded: false,
+    })
+}
+
+async fn cancel<X: Transport>(t: &X, id: &str, printer: &Printer) -> anyhow::Result<()> {
+    let call = ApiCall {
+        method: "POST",
+        path: format!("/batches/{id}/cancel"),
+        content_type: None,
+        body: Vec::new(),
+    };
+    match call_json::<BatchObject, X>(t, call).await {
+        Ok(b) => {
+            printer.info(format!("batch {id}: {}", b.status.as_str()));
+            Ok(())
+        }
+        // A batch that already ended cannot be cancelled: not an error for us, its results
+        // are still downloaded.
+        Err(e) if matches!(e.downcast_ref::<Error>(), Some(Error::Rejected { status: 400 | 409, .. })) => {
+            printer.warn(format!("batch {id} was not cancelled: {e:#}"));
+            Ok(())
+        }
+        Err(e) => Err(e.context(format!("cancelling batch {id}"))),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Waited {
+    AllDownloaded,
+    Interrupted,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn wait_and_download<X: Transport>(
+    s: &BatchSettings,
+    t: &X,
+    state: &mut RemoteState,
+    state_file: Option<&Path>,
+    out: &mut LineWriter,
+    errors: &mut ErrorsFile,
+    seen: &(dyn DoneLookup + Sync),
+    prices: Option<&dyn Prices>,
+    tally: &mut Tally,
+    printer: &Printer,
+) -> anyhow::Result<Waited> {
+    let progress = crate::output::progress::bar(
+        printer,
+        s.no_progress,
+        None,
+        "{spinner} {pos}/{len} requests done · {msg} · {elapsed}",
+    );
+    let mut interrupt = std::pin::pin!(async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    });
+    let mut last_status: Vec<Option<BatchStatus>> = vec![None; state.batches.len()];
+    loop {
+        let mut total = 0;
+        let mut finished = 0;
+        let mut statuses = Vec::new();
+        for (i, b) in state.batches.iter_mut().enumerate() {
+            if b.downloaded {
+                total += b.requests;
+                finished += b.requests;
+                continue;
+            }
+            let obj: BatchObject = call_json(t, ApiCall::get(format!("/batches/{}", b.id)))
+                .await
+                .with_context(|| format!("reading batch {}", b.id))?;
+            let counts = obj.request_counts.unwrap_or_default();
+            if counts.total > 0 {
+                b.requests = counts.total;
+            }
+            total += b.requests;
+            finished += counts.completed + counts.failed;
+            if last_status[i] != Some(obj.status) {
+                printer.verbose(format!("batch {}: {}", b.id, obj.status.as_str()));
+                last_status[i] = Some(obj.status);
+            }
+            statuses.push(obj.status.as_str());
+            if obj.status.is_terminal() {
+                download(t, &obj, out, errors, seen, prices, tally, printer).await?;
+                if obj.status == BatchStatus::Failed {
+                    tally.failed += b.requests.saturating_sub(counts.completed + counts.failed);
+                }
+                b.downloaded = true;
+            }
+        }
+        if let Some(path) = state_file {
+            state.save(path)?;
+        }
+        progress.set_length(total);
+        progress.set_position(finished);
+        statuses.sort_unstable();
+        statuses.dedup();
+        progress.set_message(if statuses.is_empty() {
+            "downloading".to_string()
+        } else {
+            statuses.join(", ")
+        });
+        if state.batches.iter().all(|b| b.downloaded) {
+            progress.finish_and_clear();
+            return Ok(Waited::AllDownloaded);
+        }
+        tokio::select! {
+            () = tokio::time::sleep(s.poll_interval) => {}
+            () = &mut interrupt => {
+                progress.finish_and_clear();
+                let ids: Vec<&str> = state.batches.iter().filter(|b| !b.downloaded).map(|b| b.id.as_str()).collect();
+                printer.warn(format!(
+                    "stopped waiting; the job keeps running. Re-run the same command, or attach with --remote-id {}",
+                    ids.join(",")
+                ));
+                return Ok(Waited::Interrupted);
+            }
+        }
+    }
+}
+
+/// Append a finished batch's results: successes to the output, failures to the errors file.
+#[allow(clippy::too_many_arguments)]
+async fn download<X: Transport>(
+    t: &X,
+    obj: &BatchObject,
+    out: &mut LineWriter,
+    errors: &mut ErrorsFile,
+    seen: &(dyn DoneLookup + Sync),
+    prices: Option<&dyn Prices>,
+    tally: &mut Tally,
+    printer: &Printer,
+) -> anyhow::Result<()> {
+    if let Some(list) = obj.errors.as_ref().filter(|e| !e.data.is_empty()) {
+        printer.warn(format!("batch {} failed validation ({} problems):", obj.id, list.data.len()));
+        for e in list.data.iter().take(5) {
+            let line = e.line.map(|l| format!("line {l}: ")).unwrap_or_default();
+            printer.warn(format!("  {line}{}", e.message.as_deref().unwrap_or("(no message)")));
+        }
+    }
+    if let Some(file) = &obj.output_file_id {
+        let content = fetch(t, file).await?;
+        for raw in content.split(|b| *b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)) {
+            let Ok(line) = serde_json::from_slice::<ResultLine>(raw) else {
+                printer.warn(format!("batch {}: skipped an unreadable output line", obj.id));
+                continue;
+            };
+            let Some(id) = line.custom_id.as_deref() else { continue };
+            if line.is_success() {
+                if seen.succeeded(id) {
+                    continue;
+                }
+                out.write_raw(raw)?;
+                tally.succeeded += 1;
+                count_usage(&line, prices, tally);
+            } else if !seen.failed(id) {
+                errors.write_raw(raw)?;
+                tally.failed += 1;
+            }
+        }
+    }
+    if let Some(file) = &obj.error_file_id {
+        let content = fetch(t, file).await?;
+        for raw in content.split(|b| *b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)) {
+            let id = serde_json::from_slice::<ResultLine>(raw).ok().and_then(|l| l.custom_id);
+            if id.as_deref().is_some_and(|id| seen.failed(id) || seen.succeeded(id)) {
+                continue;
+            }
+            errors.write_raw(raw)?;
+            tally.failed += 1;
+        }
+    }
+    Ok(())
+}
+
+async fn fetch<X: Transport>(t: &X, file_id: &str) -> anyhow::Result<Vec<u8>> {
+    let reply = call_ok(t, ApiCall::get(format!("/files/{file_id}/content")))
+        .await
+        .with_context(|| format!("downloading file {file_id}"))?;
+    Ok(reply.body)
+}
+
+fn count_usage(line: &ResultLine, prices: Option<&dyn Prices>, tally: &mut Tally) {
+    let Some(body) = line.response.as_ref().and_then(|r| r.body.as_ref()) else { return };
+    let Some(usage) = body.usage.as_ref().map(|u| u.to_usage()) else { return };
+    tally.input_tokens += usage.input_tokens;
+    tally.output_tokens += usage.output_tokens;
+    let model = body.model.as_deref().unwrap_or("");
+    match prices.and_then(|p| p.cost(model, &usage, true)) {
+        Some(c) => tally.cost_usd += c,
+        None => tally.unpriced += 1,
+    }
+}
+
+fn finish(
+    s: &BatchSettings,
+    counts: &Counts,
+    tally: Tally,
+    waited: Waited,
+    printer: &Printer,
+    started: Instant,
+) -> anyhow::Result<(Summary, ExitStatus)> {
+    let wall_s = started.elapsed().as_secs_f64();
+    let summary = Summary {
+        total: counts.total.max(tally.succeeded + tally.failed),
+        succeeded: tally.succeeded,
+        failed: tally.failed,
+        skipped: counts.skipped,
+        retries: 0,
+        rate_limited: 0,
+        input_tokens: tally.input_tokens,
+        output_tokens: tally.output_tokens,
+        cost_usd: (tally.unpriced == 0 || tally.cost_usd > 0.0).then_some(tally.cost_usd),
+        wall_s,
+        invalid: counts.invalid,
+        previously_failed: counts.previously_failed,
+        not_started: 0,
+        budget_stopped: false,
+        request_rate: if wall_s > 0.0 { (tally.succeeded + tally.failed) as f64 / wall_s } else { 0.0 },
+        unpriced_requests: tally.unpriced,
+    };
+    let status = match waited {
+        Waited::Interrupted => ExitStatus::Interrupted,
+        Waited::AllDownloaded if s.cancel && summary.failed == 0 && summary.invalid == 0 => {
+            ExitStatus::Success
+        }
+        Waited::AllDownloaded => summary.exit_status(),
+    };
+    if tally.failed > 0 {
+        printer.info(format!(
+            "{} failed requests are in {}; re-run the same command to submit them again",
+            tally.failed,
+            s.errors.display()
+        ));
+    }
+    Ok((summary, status))
+}

@@ -1,0 +1,73 @@
+//! Plain authenticated calls to the primary endpoint's non-chat APIs, for `batch --remote`
+//! (OpenAI `/v1/files` and `/v1/batches`). Same client, key, timeout and retry policy as chat
+//! requests, so commands still never touch the network themselves; no rate limiting (these
+//! endpoints are not metered by RPM/TPM) and no ledger (the results are priced when read).
+
+use std::time::SystemTime;
+
+use super::retry::{server_wait, status_is_transient};
+use super::{error_chain, Engine};
+use crate::error::Error;
+use crate::provider::Wire;
+
+impl Engine {
+    /// `method path` relative to the primary endpoint's base URL (e.g. `POST /files`), with
+    /// the endpoint's auth header. Transient failures (429, 5xx, connection errors, timeouts)
+    /// are retried like chat requests; the last answer is returned whatever its status.
+    pub async fn api_call(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> anyhow::Result<(u16, Vec<u8>)> {
+        let inner = &*self.inner;
+        let ep = &inner.endpoints[0];
+        let key = ep.key.get().await.map_err(Error::Usage)?;
+        let url = format!("{}{path}", ep.base_url.trim_end_matches('/'));
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|_| Error::usage(format!("bad HTTP method `{method}`")))?;
+        let mut attempt = 0;
+        loop {
+            let mut rb = inner.client.request(method.clone(), &url).body(body.clone());
+            if let Some(ct) = content_type {
+                rb = rb.header("content-type", ct);
+            }
+            if let Some(k) = &key {
+                rb = match ep.wire {
+                    Wire::Azure => rb.header("api-key", k.expose()),
+                    _ => rb.bearer_auth(k.expose()),
+                };
+            }
+            if let Some(v) = &ep.settings.api_version {
+                rb = rb.query(&[("api-version", v)]);
+            }
+            let sent = async {
+                let resp = rb.send().await?;
+                let status = resp.status().as_u16();
+                let headers = resp.headers().clone();
+                let bytes = resp.bytes().await?;
+                Ok::<_, reqwest::Error>((status, headers, bytes.to_vec()))
+            };
+            let result = tokio::time::timeout(inner.timeout, sent).await;
+            let (retryable, wait, last) = match result {
+                Ok(Ok((status, headers, bytes))) => {
+                    if !status_is_transient(status, &headers) {
+                        return Ok((status, bytes));
+                    }
+                    (true, server_wait(&headers, SystemTime::now()), Ok((status, bytes)))
+                }
+                Ok(Err(e)) => (true, None, Err(error_chain(&e))),
+                Err(_) => (true, None, Err(format!("no answer within {:?}", inner.timeout))),
+            };
+            if !retryable || attempt >= inner.policy.max_retries {
+                return match last {
+                    Ok(answer) => Ok(answer),
+                    Err(msg) => Err(Error::Unavailable(format!("{} {url}: {msg}", method.as_str())).into()),
+                };
+            }
+            tokio::time::sleep(inner.policy.wait(attempt, wait)).await;
+            attempt += 1;
+        }
+    }
+}
