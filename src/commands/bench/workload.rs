@@ -56,10 +56,10 @@ pub struct Synthetic {
     pub count: usize,
 }
 
-/// Chat-format tokens of a single user message around its content: 3 per message, the role
-/// as text, 3 for the reply primer (OpenAI cookbook counting, as `tokenize` does).
+/// Chat-format tokens of a single user message around its content (message framing, the role,
+/// the reply primer): the count of the same message with empty content.
 pub fn chat_overhead(enc: Encoding) -> u64 {
-    3 + enc.count("user") as u64 + 3
+    count_prompt(enc, &json!({"messages": [{"role": "user", "content": ""}]}))
 }
 
 /// The smallest `--prompt-tokens` a single-message prompt can have (one content token).
@@ -478,43 +478,10 @@ fn body_of(line: BatchLine) -> Result<Map<String, Value>, String> {
     Ok(rest)
 }
 
-/// Chat-format prompt tokens of a body: 3 per message plus its string fields, 3 for the reply
-/// primer. Content given as parts counts its text parts.
+/// Chat-format prompt tokens of a body, as `tokenize` counts it (the OpenAI cookbook rule,
+/// which is what OpenAI-compatible servers report as `prompt_tokens`).
 pub fn count_prompt(enc: Encoding, body: &Value) -> u64 {
-    #[derive(Deserialize)]
-    struct Msg {
-        #[serde(default)]
-        role: String,
-        #[serde(default)]
-        content: Option<Value>,
-        #[serde(default)]
-        name: Option<String>,
-    }
-    #[derive(Deserialize)]
-    struct Body {
-        #[serde(default)]
-        messages: Vec<Msg>,
-    }
-    let Ok(b) = Body::deserialize(body) else { return enc.count(&body.to_string()) as u64 };
-    let mut n = 3u64;
-    for m in &b.messages {
-        n += 3 + enc.count(&m.role) as u64;
-        if let Some(name) = &m.name {
-            n += 1 + enc.count(name) as u64;
-        }
-        match &m.content {
-            Some(Value::String(s)) => n += enc.count(s) as u64,
-            Some(Value::Array(parts)) => {
-                for p in parts {
-                    if let Some(Value::String(t)) = p.get("text") {
-                        n += enc.count(t) as u64;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    n
+    crate::tokenize::count_chat_request(enc, body).prompt_tokens
 }
 
 #[cfg(test)]
