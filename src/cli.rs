@@ -34,7 +34,7 @@ pub enum Command {
     /// Print shell completions to stdout.
     Completions(CompletionsArgs),
     /// Load-test an endpoint: TTFT, TPOT, ITL and E2E percentiles, throughput, errors, sweeps.
-    Bench(BenchArgs),
+    Bench(Box<BenchArgs>),
     /// Write completions/ and man/ (for maintainers; the output is committed).
     #[command(hide = true)]
     GenerateDocs(GenerateDocsArgs),
