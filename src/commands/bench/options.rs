@@ -228,6 +228,8 @@ impl BenchSettings {
         if engine.max_retries.is_none() {
             engine_settings.max_retries = 0;
         }
+        // A benchmark measures one endpoint: falling back to another would mix two servers.
+        engine_settings.endpoints.truncate(1);
         // The engine's in-flight cap must never be what shapes the load.
         let plans_ref: &Vec<LevelPlan> = &plans;
         engine_settings.concurrency = Some(
@@ -335,6 +337,15 @@ mod tests {
             assert!(err.to_string().contains(needle), "{argv:?}: {err}");
             assert_eq!(crate::error::exit_code_for(&err), 2, "{argv:?}");
         }
+    }
+
+    #[test]
+    fn fallbacks_are_dropped() {
+        let config = Config::parse("[profiles.a]\nfallback = [\"b\"]\n[profiles.b]\n").unwrap();
+        let cli = Cli::try_parse_from(["llmkit", "bench", "--profile", "a"]).unwrap();
+        let Command::Bench(args) = cli.command else { panic!("not bench") };
+        let s = BenchSettings::resolve(&args, &config).unwrap();
+        assert_eq!(s.engine.endpoints.len(), 1);
     }
 
     #[test]
