@@ -39,9 +39,10 @@ pub struct Exchange {
 }
 
 /// The endpoint under test. Implementations send the item and time what comes back; they
-/// must not retry behind the benchmark's back unless asked to.
+/// must not retry behind the benchmark's back unless asked to. `index` is the item's position
+/// in the workload (targets may prepare requests per item up front).
 pub trait Target: Send + Sync + 'static {
-    fn send(&self, item: &WorkItem, stream: bool) -> impl Future<Output = Exchange> + Send;
+    fn send(&self, index: usize, item: &WorkItem, stream: bool) -> impl Future<Output = Exchange> + Send;
 }
 
 /// How load is generated at one level.
@@ -171,10 +172,11 @@ impl<T: Target> PhaseShared<T> {
     /// Send request `seq` and turn what happened into a record. `t0` is the scheduled time
     /// (open loop) or `None` (closed loop: t0 is the send time).
     async fn request(&self, seq: u64, scheduled: Option<Instant>, lag: Option<Duration>) -> BenchRecord {
-        let item = self.workload.get(self.item_base + seq);
+        let index = self.workload.index(self.item_base + seq);
+        let item = &self.workload.items[index];
         let dispatch = Instant::now();
         let t0 = scheduled.unwrap_or(dispatch);
-        let ex = self.target.send(item, self.stream).await;
+        let ex = self.target.send(index, item, self.stream).await;
         let us = |at: Instant| at.saturating_duration_since(t0).as_micros() as u64;
         let (output_tokens, source) = match ex.output_tokens {
             Some(n) => (n, TokenSource::Usage),
@@ -392,7 +394,7 @@ pub(crate) mod tests {
     }
 
     impl Target for Scripted {
-        async fn send(&self, item: &WorkItem, stream: bool) -> Exchange {
+        async fn send(&self, _index: usize, item: &WorkItem, stream: bool) -> Exchange {
             let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
             let now_in = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
             self.max_in_flight.fetch_max(now_in, Ordering::SeqCst);

@@ -39,9 +39,14 @@ pub struct Workload {
 }
 
 impl Workload {
-    pub fn get(&self, index: u64) -> &WorkItem {
-        // `items` is never empty: both constructors reject an empty workload.
-        &self.items[(index % self.items.len() as u64) as usize]
+    /// Position of the `n`-th request's item (round robin). `items` is never empty: both
+    /// constructors reject an empty workload.
+    pub fn index(&self, n: u64) -> usize {
+        (n % self.items.len().max(1) as u64) as usize
+    }
+
+    pub fn get(&self, n: u64) -> &WorkItem {
+        &self.items[self.index(n)]
     }
 }
 
