@@ -2,4 +2,6 @@
 
 pub mod bench;
 pub mod completions;
+pub mod cost;
 pub mod serve;
+pub mod tokens;
