@@ -32,6 +32,7 @@ set edit:completion:arg-completer[llmkit] = {|@words|
             cand completions 'Print shell completions to stdout'
             cand bench 'Load-test an endpoint: TTFT, TPOT, ITL and E2E percentiles, throughput, errors, sweeps'
             cand serve 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C'
+            cand check 'Check every configured profile (or the chosen one): reachable, TLS, key, model, latency, rate-limit headers. Exit code = failure class of the first failing profile'
             cand generate-docs 'Write completions/ and man/ (for maintainers; the output is committed)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -200,6 +201,9 @@ set edit:completion:arg-completer[llmkit] = {|@words|
             cand --timeout 'Per-request timeout (e.g. 60s, 2m)'
             cand --fallback 'Profiles to fall back to, in order, when this one fails or its breaker is open'
             cand --record 'Append every exchange to this recording (JSONL)'
+            cand --cache 'Answer repeated requests from a local cache: deterministic ones only (temperature 0 or a seed), or `all`'
+            cand --cache-ttl 'How long cached responses stay valid (e.g. 7d, 12h)'
+            cand --cache-dir 'Cache directory [default: $XDG_CACHE_HOME/llmkit/responses]'
             cand --format 'Report format'
             cand -j 'Closed loop: requests in flight at once (workers); with --rate: the most in flight'
             cand -c 'Closed loop: requests in flight at once (workers); with --rate: the most in flight'
@@ -207,6 +211,7 @@ set edit:completion:arg-completer[llmkit] = {|@words|
             cand --config 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]'
             cand --no-stream 'Do not stream: measure plain request latency (TTFT = E2E; no TPOT or ITL)'
             cand --mock 'Run against the embedded mock server (no network, no key)'
+            cand --no-ledger 'Do not append to the usage ledger ($LLMKIT_LEDGER or $XDG_DATA_HOME/llmkit/usage.jsonl)'
             cand --no-progress 'Never show a progress bar'
             cand -v 'More detail on stderr (repeat for more)'
             cand --verbose 'More detail on stderr (repeat for more)'
@@ -266,6 +271,38 @@ set edit:completion:arg-completer[llmkit] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'llmkit;check'= {
+            cand --profile 'Profile from the config file [env: LLMKIT_PROFILE]'
+            cand --base-url 'Base URL of the API (e.g. http://localhost:8000/v1)'
+            cand --provider 'Wire protocol of the endpoint'
+            cand -m 'Model to request [env: LLMKIT_MODEL]'
+            cand --model 'Model to request [env: LLMKIT_MODEL]'
+            cand --api-key-env 'Name of the environment variable that holds the API key'
+            cand --rpm 'Requests per minute the client allows itself'
+            cand --tpm 'Tokens per minute the client allows itself'
+            cand -j 'Requests in flight at once'
+            cand --concurrency 'Requests in flight at once'
+            cand --max-retries 'Retries per request for transient failures'
+            cand --timeout 'Per-request timeout (e.g. 60s, 2m)'
+            cand --fallback 'Profiles to fall back to, in order, when this one fails or its breaker is open'
+            cand --record 'Append every exchange to this recording (JSONL)'
+            cand --cache 'Answer repeated requests from a local cache: deterministic ones only (temperature 0 or a seed), or `all`'
+            cand --cache-ttl 'How long cached responses stay valid (e.g. 7d, 12h)'
+            cand --cache-dir 'Cache directory [default: $XDG_CACHE_HOME/llmkit/responses]'
+            cand --format 'Report format'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]'
+            cand --mock 'Run against the embedded mock server (no network, no key)'
+            cand --no-ledger 'Do not append to the usage ledger ($LLMKIT_LEDGER or $XDG_DATA_HOME/llmkit/usage.jsonl)'
+            cand --no-progress 'Never show a progress bar'
+            cand -v 'More detail on stderr (repeat for more)'
+            cand --verbose 'More detail on stderr (repeat for more)'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'llmkit;generate-docs'= {
             cand --out 'Directory that receives completions/ and man/'
             cand --config 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]'
@@ -284,6 +321,7 @@ set edit:completion:arg-completer[llmkit] = {|@words|
             cand completions 'Print shell completions to stdout'
             cand bench 'Load-test an endpoint: TTFT, TPOT, ITL and E2E percentiles, throughput, errors, sweeps'
             cand serve 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C'
+            cand check 'Check every configured profile (or the chosen one): reachable, TLS, key, model, latency, rate-limit headers. Exit code = failure class of the first failing profile'
             cand generate-docs 'Write completions/ and man/ (for maintainers; the output is committed)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -308,6 +346,8 @@ set edit:completion:arg-completer[llmkit] = {|@words|
         &'llmkit;help;bench;report'= {
         }
         &'llmkit;help;serve'= {
+        }
+        &'llmkit;help;check'= {
         }
         &'llmkit;help;generate-docs'= {
         }

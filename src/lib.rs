@@ -7,10 +7,12 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod engine;
 pub mod error;
 pub mod mock;
 pub mod output;
 pub mod pricing;
+pub mod provider;
 pub mod settings;
 pub mod tokenize;
 pub mod usage;
@@ -41,6 +43,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             }
         },
         Command::GenerateDocs(args) => commands::completions::generate_docs(&args.out, printer),
+        Command::Check(args) => {
+            let config = config::Config::load(global.config.as_deref())?;
+            let targets = commands::check::targets(&args, &config)?;
+            runtime()?.block_on(commands::check::run(targets, args.output, printer))
+        }
         Command::Serve(args) => {
             let config = mock::MockConfig::from_args(&args.mock)?;
             runtime()?.block_on(commands::serve::run(&args.addr, config, printer))

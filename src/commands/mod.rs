@@ -1,6 +1,7 @@
 //! One module per subcommand. Each takes resolved settings and a `Printer`, never the CLI.
 
 pub mod bench;
+pub mod check;
 pub mod completions;
 pub mod cost;
 pub mod serve;
