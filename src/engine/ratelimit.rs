@@ -125,6 +125,8 @@ pub struct RateLimiter {
     /// True when a token bucket exists (configured or learned): only then are prompts
     /// tokenized to estimate their cost.
     counts_tokens: AtomicBool,
+    /// Fixed mode ([`RateLimiter::fixed`]): the server's headers and 429s change nothing.
+    fixed: bool,
 }
 
 /// Admission to send one request; dropping it frees the concurrency slot.
@@ -155,7 +157,19 @@ impl RateLimiter {
             }),
             concurrency: Concurrency::new(limits.max_concurrency.max(1), adaptive),
             counts_tokens: AtomicBool::new(limits.tpm.is_some()),
+            fixed: false,
         }
+    }
+
+    /// A limiter that only enforces what was configured (the RPM/TPM buckets and the
+    /// concurrency cap) and never adapts: no AIMD, nothing learned from rate-limit headers,
+    /// no shared pause after a 429. For `bench`, which must offer exactly the load it was
+    /// asked for and report the server's refusals instead of avoiding them.
+    pub fn fixed(limits: Limits) -> RateLimiter {
+        let mut limiter = RateLimiter::new(limits);
+        limiter.concurrency = Concurrency::new(limits.max_concurrency.max(1), false);
+        limiter.fixed = true;
+        limiter
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -211,6 +225,9 @@ impl RateLimiter {
     /// The server answered 429: pause everyone for `wait`, drain the buckets, and (without
     /// configured limits) halve the concurrency.
     pub fn on_rate_limited(&self, permit: &Permit<'_>, wait: Duration) {
+        if self.fixed {
+            return;
+        }
         let now = Instant::now();
         {
             let mut st = self.state();
@@ -242,6 +259,9 @@ impl RateLimiter {
 
     /// Read the server's rate-limit headers and slow down before it says no.
     pub fn observe(&self, headers: &RateHeaders) {
+        if self.fixed {
+            return;
+        }
         let now = Instant::now();
         let mut st = self.state();
         for (window, is_tokens) in [(&headers.requests, false), (&headers.tokens, true)] {
@@ -613,6 +633,22 @@ mod tests {
         l.observe(&w(1.0));
         let t = admissions(&l, 3, 0).await;
         assert!(t[0] < 0.001 && (0.1..0.11).contains(&t[1]), "{t:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fixed_limiter_never_adapts() {
+        let l = Arc::new(RateLimiter::fixed(Limits { rpm: None, tpm: None, max_concurrency: 64 }));
+        assert_eq!(l.concurrency_limit(), 64, "no slow start");
+        let p = l.admit(0).await;
+        l.on_rate_limited(&p, Duration::from_secs(30));
+        drop(p);
+        assert_eq!(l.concurrency_limit(), 64, "no halving");
+        l.observe(&RateHeaders {
+            requests: Some(Window { limit: Some(600.0), remaining: Some(0.0), reset: None }),
+            tokens: None,
+        });
+        let t = admissions(&l, 3, 0).await;
+        assert!(t[2] < 0.001, "no pause after a 429, nothing learned from headers: {t:?}");
     }
 
     #[tokio::test(start_paused = true)]
