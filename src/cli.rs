@@ -224,8 +224,9 @@ coordinated omission); the generator's own lag (pickup - scheduled) is reported 
 Percentiles come from an HDR histogram (microseconds, 4 significant digits); means are exact.
 
 Exit codes: 0 ok; 1 an --slo, --max-errors or --max-error-rate gate failed; 2 bad flags or
-input; 3/4/5 when no request succeeded (auth refused / request rejected / endpoint unavailable
-or answering garbage), the class of the first failure.
+input, or nothing could be sent (no API key); 3/4/5 when no request succeeded (auth refused /
+request rejected / endpoint unavailable or answering garbage), the class of the first failure;
+130 interrupted (the report covers what finished).
 
 Examples:
   llmkit bench --mock --mock-ttft 150ms --mock-itl 10ms -c 8 -n 200

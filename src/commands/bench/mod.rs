@@ -12,6 +12,7 @@ pub mod record;
 pub mod report;
 pub mod runner;
 pub mod schedule;
+pub mod target;
 pub mod workload;
 
 use std::io::Write;
@@ -60,6 +61,7 @@ fn nothing_succeeded(stats: &LevelStats) -> anyhow::Error {
     };
     let message = format!("no request succeeded ({} failed); first error: {message}", stats.errors);
     let err = match class {
+        ErrorClass::Config => Error::Usage(message),
         ErrorClass::Auth => Error::Auth { status: status.unwrap_or(0), message },
         ErrorClass::Rejected => Error::Rejected { status: status.unwrap_or(0), message },
         _ => Error::Unavailable(message),
@@ -193,8 +195,55 @@ fn finish(
     Ok(status)
 }
 
-/// `bench` (a live run). Needs the request engine, which is not on this branch yet.
-pub fn run(settings: BenchSettings, _printer: Printer) -> anyhow::Result<ExitStatus> {
-    let _ = settings;
-    Err(Error::usage("bench runs need the request engine, which this build does not include yet").into())
+/// `bench`: run the levels against the configured endpoint (or the embedded mock).
+pub fn run(settings: BenchSettings, printer: Printer) -> anyhow::Result<ExitStatus> {
+    let model = settings.engine.primary().model.clone();
+    let encoding =
+        encoding_for(model.as_deref().or(settings.mock.as_ref().map(|_| crate::engine::MOCK_MODEL)));
+    // Prompts are built (and a dataset read) before any connection is made.
+    let workload = build_workload(&settings, encoding)?;
+    let mock = match &settings.mock {
+        Some(knobs) => Some(mock_config(knobs, &settings)?),
+        None => None,
+    };
+    let options = crate::engine::EngineOptions {
+        command: "bench",
+        ledger: crate::engine::LedgerMode::Off,
+        printer,
+        retry: None,
+        breaker: target::breaker_never_opens(),
+        mock,
+        adaptive: false,
+    };
+    crate::runtime()?.block_on(async {
+        let engine = crate::engine::Engine::new(settings.engine.clone(), options).await?;
+        let target = Arc::new(target::EngineTarget::new(engine, &workload)?);
+        execute(&settings, target, workload, encoding, printer).await
+    })
+}
+
+/// The embedded server for `--mock`: the knobs given, and replies as long as the requests
+/// allow (`--max-tokens`), so N is what was asked for.
+fn mock_config(
+    knobs: &options::MockKnobs,
+    settings: &BenchSettings,
+) -> anyhow::Result<crate::mock::MockConfig> {
+    let reply = match &settings.workload {
+        options::WorkloadSpec::Synthetic { max_tokens, .. } => Some(*max_tokens),
+        options::WorkloadSpec::Dataset { max_tokens, .. } => *max_tokens,
+    }
+    .unwrap_or(options::DEFAULT_MAX_TOKENS);
+    let args = crate::cli::MockArgs {
+        seed: settings.seed,
+        reply_tokens: reply.clamp(1, u64::from(crate::mock::MAX_REPLY_TOKENS)) as u32,
+        ttft: knobs.ttft,
+        itl: knobs.itl,
+        jitter: knobs.jitter,
+        rpm: None,
+        tpm: None,
+        fail_rate: knobs.fail_rate,
+        fail_kinds: ["429", "500", "503", "drop", "cut"].map(String::from).to_vec(),
+        require_key: None,
+    };
+    crate::mock::MockConfig::from_args(&args)
 }

@@ -30,6 +30,8 @@ pub enum ErrorClass {
     Stream,
     /// The endpoint answered something that is not the API's format.
     Protocol,
+    /// Our side cannot send it: no API key, a request the endpoint's format cannot express.
+    Config,
     /// Anything else.
     Other,
 }
@@ -45,6 +47,7 @@ impl ErrorClass {
             ErrorClass::Server => "server",
             ErrorClass::Stream => "stream",
             ErrorClass::Protocol => "protocol",
+            ErrorClass::Config => "config",
             ErrorClass::Other => "other",
         }
     }

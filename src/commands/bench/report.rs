@@ -245,7 +245,7 @@ pub fn table(levels: &[LevelSummary]) -> String {
                 ),
             ]);
         }
-        out.push_str(&render(&["", ""], &summary));
+        out.push_str(&render(&["summary", "value"], &summary));
         out.push('\n');
         if s.errors > 0 {
             let mut rows: Vec<Vec<String>> =
