@@ -220,7 +220,8 @@ Metrics, by formula:
   wall    = latest end - earliest t0 over the measured requests (warmup excluded)
   goodput = requests that met every --slo threshold, per second of wall
 Open-loop latencies count from the scheduled time, so queueing is never hidden (no
-coordinated omission); the generator's own lag (pickup - scheduled) is reported as 'sched lag'.
+coordinated omission). The pacer's own lateness (release - scheduled) is 'sched lag'; 'send
+delay' (scheduled -> handed to the HTTP client) adds the handoff and any wait for a -c slot.
 Percentiles come from an HDR histogram (microseconds, 4 significant digits); means are exact.
 
 Exit codes: 0 ok; 1 an --slo, --max-errors or --max-error-rate gate failed; 2 bad flags or

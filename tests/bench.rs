@@ -215,7 +215,12 @@ fn an_unreachable_endpoint_exits_5_with_the_connect_error() {
     bench_against(&format!("http://127.0.0.1:{port}/v1"))
         .code(5)
         .stdout(predicate::str::contains("\"connect\":"))
-        .stderr(predicate::str::is_match(r"no request succeeded \(1\d failed\); first error: .*Connection refused").unwrap())
+        .stderr(
+            predicate::str::is_match(
+                r"no request succeeded \(1\d failed\); first error: .*Connection refused",
+            )
+            .unwrap(),
+        )
         .stderr(predicate::str::contains("panicked").not());
 }
 

@@ -190,6 +190,8 @@ pub struct LevelStats {
     pub itl: Latency,
     pub e2e: Latency,
     pub lag: Latency,
+    /// Open loop: scheduled time to the moment the client got the request.
+    pub send_delay: Latency,
     /// The earliest failure (by t0, then seq), for the error message when nothing succeeded.
     pub first_error: Option<(u64, u64, ErrorClass, Option<u16>, String)>,
 }
@@ -206,6 +208,7 @@ impl LevelStats {
         self.last_end_us = Some(self.last_end_us.map_or(r.end_abs_us(), |t| t.max(r.end_abs_us())));
         if let Some(lag) = r.lag_us {
             self.lag.record(lag);
+            self.send_delay.record(r.send_us);
         }
         if let Some(class) = r.error {
             self.errors += 1;
@@ -268,6 +271,7 @@ impl LevelStats {
             (&mut self.itl, &o.itl),
             (&mut self.e2e, &o.e2e),
             (&mut self.lag, &o.lag),
+            (&mut self.send_delay, &o.send_delay),
         ] {
             a.merge(b);
         }
@@ -326,6 +330,7 @@ impl LevelStats {
             e2e_ms: self.e2e.summary(),
             ttfc_ms: self.ttfc.summary(),
             sched_lag_ms: (self.lag.count() > 0).then(|| self.lag.summary()),
+            send_delay_ms: (self.send_delay.count() > 0).then(|| self.send_delay.summary()),
             errors_by_class: self.errors_by_class.iter().map(|(k, v)| (k.name().to_string(), *v)).collect(),
             errors_by_status: self.errors_by_status.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             slo: slo.map(attainment),
@@ -366,8 +371,11 @@ pub struct LevelSummary {
     pub e2e_ms: LatencySummary,
     /// Time to the first chunk of any kind (a role-only chunk counts here, not in TTFT).
     pub ttfc_ms: LatencySummary,
-    /// Open loop only.
+    /// Open loop only: how late the pacer released requests (scheduler lag).
     pub sched_lag_ms: Option<LatencySummary>,
+    /// Open loop only: scheduled time to the client getting the request (lag, handoff to a
+    /// worker, and the wait for a free slot under `-c`).
+    pub send_delay_ms: Option<LatencySummary>,
     pub errors_by_class: BTreeMap<String, u64>,
     pub errors_by_status: BTreeMap<String, u64>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -247,3 +247,44 @@ fn mock_config(
     };
     crate::mock::MockConfig::from_args(&args)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::exit_code_for;
+
+    fn failed(class: ErrorClass, status: Option<u16>) -> LevelStats {
+        let mut s = LevelStats::new("x");
+        let mut r = record::sample(&[], 0);
+        r.error = Some(class);
+        r.status = status;
+        r.message = Some("the server's words".into());
+        s.add(&r, None);
+        s
+    }
+
+    #[test]
+    fn a_dead_level_exits_with_the_class_of_its_first_failure() {
+        for (class, status, code) in [
+            (ErrorClass::Auth, Some(401), 3),
+            (ErrorClass::Rejected, Some(404), 4),
+            (ErrorClass::Connect, None, 5),
+            (ErrorClass::Protocol, Some(200), 5),
+            (ErrorClass::Server, Some(503), 5),
+            (ErrorClass::Config, None, 2),
+        ] {
+            let err = nothing_succeeded(&failed(class, status));
+            assert_eq!(exit_code_for(&err), code, "{class:?}");
+            assert!(err.to_string().contains("the server's words"), "{err}");
+        }
+    }
+
+    #[test]
+    fn gates_decide_between_0_and_1() {
+        let s = failed(ErrorClass::Server, Some(500));
+        let p = Printer::silent();
+        assert_eq!(gate_status(&Gates::default(), std::slice::from_ref(&s), &p), ExitStatus::Success);
+        let gates = Gates { max_errors: Some(0), ..Gates::default() };
+        assert_eq!(gate_status(&gates, &[s], &p), ExitStatus::Partial);
+    }
+}

@@ -89,10 +89,12 @@ pub struct BenchRecord {
     pub stream: bool,
     /// t0, Unix epoch microseconds.
     pub t0_us: u64,
-    /// Open loop only: how late the generator picked the request up after its scheduled time.
+    /// Open loop only: scheduler lag, how late the pacer released the request after its
+    /// scheduled time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lag_us: Option<u64>,
-    /// When the request was handed to the client, from t0 (0 in a closed loop).
+    /// When the request was handed to the client, from t0 (0 in a closed loop; in an open
+    /// loop the scheduler lag plus the handoff to a worker and any wait for a free slot).
     pub send_us: u64,
     /// First response chunk of any kind (a role-only delta counts here, not for TTFT).
     #[serde(default, skip_serializing_if = "Option::is_none")]

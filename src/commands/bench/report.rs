@@ -86,7 +86,7 @@ pub fn write(
     }
 }
 
-fn latencies(s: &LevelSummary) -> [(&'static str, Option<&LatencySummary>); 6] {
+fn latencies(s: &LevelSummary) -> [(&'static str, Option<&LatencySummary>); 7] {
     [
         ("ttft", Some(&s.ttft_ms)),
         ("tpot", Some(&s.tpot_ms)),
@@ -94,6 +94,7 @@ fn latencies(s: &LevelSummary) -> [(&'static str, Option<&LatencySummary>); 6] {
         ("e2e", Some(&s.e2e_ms)),
         ("ttfc", Some(&s.ttfc_ms)),
         ("sched_lag", s.sched_lag_ms.as_ref()),
+        ("send_delay", s.send_delay_ms.as_ref()),
     ]
 }
 
@@ -189,6 +190,7 @@ pub fn table(levels: &[LevelSummary]) -> String {
             ("E2E", Some(&s.e2e_ms)),
             ("first chunk", Some(&s.ttfc_ms)),
             ("sched lag", s.sched_lag_ms.as_ref()),
+            ("send delay", s.send_delay_ms.as_ref()),
         ];
         let rows: Vec<Vec<String>> = names
             .iter()

@@ -281,7 +281,9 @@ async fn phase<T: Target>(
                     if stop.load(Ordering::Relaxed) {
                         break;
                     }
-                    let lag = Instant::now().saturating_duration_since(ticket.scheduled);
+                    // Scheduler lag: how late the pacer released the request. The rest of the
+                    // way to the wire (handoff, a free slot) is in `send_us`.
+                    let lag = ticket.released.saturating_duration_since(ticket.scheduled);
                     issued.fetch_add(1, Ordering::Relaxed);
                     let (shared, tx, slots, stop) = (shared.clone(), tx.clone(), slots.clone(), stop.clone());
                     // The wait for a slot happens in the request's own task, so a full

@@ -138,6 +138,8 @@ pub struct Ticket {
     pub seq: u64,
     /// When the request was due: `start + t_seq`. Open-loop latencies count from here.
     pub scheduled: Instant,
+    /// When the pacer handed it out; `released - scheduled` is the scheduler lag.
+    pub released: Instant,
 }
 
 /// Where the pacer stops handing out tickets.
@@ -181,7 +183,8 @@ pub fn spawn_pacer(
             } else if !matches!(stop.try_recv(), Err(std::sync::mpsc::TryRecvError::Empty)) {
                 return;
             }
-            if tickets.send(Ticket { seq, scheduled: Instant::from_std(due) }).is_err() {
+            let ticket = Ticket { seq, scheduled: Instant::from_std(due), released: Instant::now() };
+            if tickets.send(ticket).is_err() {
                 return;
             }
         }
@@ -204,7 +207,7 @@ pub fn spawn_tokio_pacer(
             }
             let due = start + offset;
             tokio::time::sleep_until(due).await;
-            if tickets.send(Ticket { seq, scheduled: due }).is_err() {
+            if tickets.send(Ticket { seq, scheduled: due, released: Instant::now() }).is_err() {
                 return;
             }
         }
