@@ -62,7 +62,7 @@ echo "wrk: $(wrk -v 2>&1 | head -1)"
 echo
 
 run_llmkit() {
-    "$BIN" -q bench --base-url "http://127.0.0.1:$PORT/v1" -m gpt-4o-mini --no-stream \
+    OPENAI_API_KEY=not-needed "$BIN" -q bench --base-url "http://127.0.0.1:$PORT/v1" -m gpt-4o-mini --no-stream \
         -c "$CONNECTIONS" -d "${DURATION}s" --prompt-tokens "$PROMPT_TOKENS" --max-tokens 16 \
         --no-progress --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["request_throughput"])'
 }
