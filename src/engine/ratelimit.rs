@@ -210,7 +210,11 @@ impl RateLimiter {
             }
             t
         };
-        tokio::time::sleep_until(send_at).await;
+        // Only sleep for a real wait: tokio rounds every deadline up to its next millisecond
+        // tick, so sleeping until "now" would add up to a millisecond to every request.
+        if send_at > Instant::now() {
+            tokio::time::sleep_until(send_at).await;
+        }
         // A 429 that arrived while we slept pauses us too (the booking stays charged).
         loop {
             let pause = self.state().pause_until;
