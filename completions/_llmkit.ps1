@@ -32,6 +32,7 @@ Register-ArgumentCompleter -Native -CommandName 'llmkit' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('chat', 'chat', [CompletionResultType]::ParameterValue, 'Send a prompt (arguments and/or stdin) and stream the answer to stdout')
             [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'Run a JSONL batch of chat requests: concurrent, rate-limited, resumable; or submit it to a provider''s Batch API with --remote')
+            [CompletionResult]::new('bench', 'bench', [CompletionResultType]::ParameterValue, 'Load-test an endpoint: TTFT, TPOT, ITL, percentiles, throughput, sweeps')
             [CompletionResult]::new('tokens', 'tokens', [CompletionResultType]::ParameterValue, 'Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests')
             [CompletionResult]::new('cost', 'cost', [CompletionResultType]::ParameterValue, 'Price requests, batch files and usage logs; project monthly spend (offline)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions to stdout')
@@ -151,6 +152,95 @@ Register-ArgumentCompleter -Native -CommandName 'llmkit' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'llmkit;bench' {
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Open loop: requests per second, whatever the server does (default: closed loop, -c)')
+            [CompletionResult]::new('--arrival', '--arrival', [CompletionResultType]::ParameterName, 'Open-loop arrival process [default: poisson]')
+            [CompletionResult]::new('--burstiness', '--burstiness', [CompletionResultType]::ParameterName, 'Gamma shape for --arrival gamma: below 1 burstier than Poisson, above 1 smoother')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Measured requests per level [default: 100 when no --duration]')
+            [CompletionResult]::new('--requests', '--requests', [CompletionResultType]::ParameterName, 'Measured requests per level [default: 100 when no --duration]')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Run each level this long (e.g. 30s, 5m); with -n, whichever comes first')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Run each level this long (e.g. 30s, 5m); with -n, whichever comes first')
+            [CompletionResult]::new('--warmup', '--warmup', [CompletionResultType]::ParameterName, 'Requests sent before each level and left out of its statistics')
+            [CompletionResult]::new('--sweep', '--sweep', [CompletionResultType]::ParameterName, 'One report row per level: `concurrency=1,2,4,8` or `rate=5,10,20`')
+            [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed of arrivals and synthetic prompts (same seed, same traffic)')
+            [CompletionResult]::new('--prompt-tokens', '--prompt-tokens', [CompletionResultType]::ParameterName, 'Synthetic prompts of exactly N tokens (chat format, as the server counts them) [default: 256]')
+            [CompletionResult]::new('--prompt-tokens-stddev', '--prompt-tokens-stddev', [CompletionResultType]::ParameterName, 'Vary synthetic prompt lengths (normal distribution with this standard deviation)')
+            [CompletionResult]::new('--max-tokens', '--max-tokens', [CompletionResultType]::ParameterName, 'Output tokens requested (max_tokens) [default: 128; a dataset keeps its own unless set]')
+            [CompletionResult]::new('--dataset', '--dataset', [CompletionResultType]::ParameterName, 'Requests from a file: batch-input JSONL, or plain text with one prompt per line')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write every request''s record here (JSONL), for `bench report` and your own analysis')
+            [CompletionResult]::new('--slo', '--slo', [CompletionResultType]::ParameterName, 'Per-request objectives, e.g. `ttft=200ms,tpot=50ms` (keys: ttft, tpot, itl, e2e). Goodput counts requests that met all of them')
+            [CompletionResult]::new('--slo-attainment', '--slo-attainment', [CompletionResultType]::ParameterName, 'Fraction of requests that must meet --slo, else exit 1 (0.99 = "p99 within SLO")')
+            [CompletionResult]::new('--max-errors', '--max-errors', [CompletionResultType]::ParameterName, 'Stop and exit 1 once more than N requests failed')
+            [CompletionResult]::new('--max-error-rate', '--max-error-rate', [CompletionResultType]::ParameterName, 'Exit 1 when more than this fraction of requests failed (e.g. 0.01)')
+            [CompletionResult]::new('--mock-ttft', '--mock-ttft', [CompletionResultType]::ParameterName, 'Mock delay before the first token (e.g. 150ms)')
+            [CompletionResult]::new('--mock-itl', '--mock-itl', [CompletionResultType]::ParameterName, 'Mock delay between tokens (e.g. 10ms)')
+            [CompletionResult]::new('--mock-jitter', '--mock-jitter', [CompletionResultType]::ParameterName, 'Mock random extra latency, a fraction (0..1) of each delay')
+            [CompletionResult]::new('--mock-fail-rate', '--mock-fail-rate', [CompletionResultType]::ParameterName, 'Fraction of mock requests that fail (0..1)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile from the config file [env: LLMKIT_PROFILE]')
+            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'Base URL of the API (e.g. http://localhost:8000/v1)')
+            [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, 'Wire protocol of the endpoint')
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'Model to request [env: LLMKIT_MODEL]')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Model to request [env: LLMKIT_MODEL]')
+            [CompletionResult]::new('--api-key-env', '--api-key-env', [CompletionResultType]::ParameterName, 'Name of the environment variable that holds the API key')
+            [CompletionResult]::new('--rpm', '--rpm', [CompletionResultType]::ParameterName, 'Requests per minute the client allows itself')
+            [CompletionResult]::new('--tpm', '--tpm', [CompletionResultType]::ParameterName, 'Tokens per minute the client allows itself')
+            [CompletionResult]::new('--max-retries', '--max-retries', [CompletionResultType]::ParameterName, 'Retries per request for transient failures')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-request timeout (e.g. 60s, 2m)')
+            [CompletionResult]::new('--fallback', '--fallback', [CompletionResultType]::ParameterName, 'Profiles to fall back to, in order, when this one fails or its breaker is open')
+            [CompletionResult]::new('--record', '--record', [CompletionResultType]::ParameterName, 'Append every exchange to this recording (JSONL)')
+            [CompletionResult]::new('--cache', '--cache', [CompletionResultType]::ParameterName, 'Answer repeated requests from a local cache: deterministic ones only (temperature 0 or a seed), or `all`')
+            [CompletionResult]::new('--cache-ttl', '--cache-ttl', [CompletionResultType]::ParameterName, 'How long cached responses stay valid (e.g. 7d, 12h)')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: $XDG_CACHE_HOME/llmkit/responses]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Closed loop: requests in flight at once (workers); with --rate: the most in flight')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Closed loop: requests in flight at once (workers); with --rate: the most in flight')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Closed loop: requests in flight at once (workers); with --rate: the most in flight')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]')
+            [CompletionResult]::new('--no-stream', '--no-stream', [CompletionResultType]::ParameterName, 'Do not stream: measure plain request latency (TTFT = E2E; no TPOT or ITL)')
+            [CompletionResult]::new('--mock', '--mock', [CompletionResultType]::ParameterName, 'Run against the embedded mock server (no network, no key)')
+            [CompletionResult]::new('--no-ledger', '--no-ledger', [CompletionResultType]::ParameterName, 'Do not append to the usage ledger ($LLMKIT_LEDGER or $XDG_DATA_HOME/llmkit/usage.jsonl)')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show a progress bar')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Merge record files written by `bench --out` (several runs or machines) into one report')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'llmkit;bench;report' {
+            [CompletionResult]::new('--slo', '--slo', [CompletionResultType]::ParameterName, 'Per-request objectives, e.g. `ttft=200ms,tpot=50ms` (keys: ttft, tpot, itl, e2e). Goodput counts requests that met all of them')
+            [CompletionResult]::new('--slo-attainment', '--slo-attainment', [CompletionResultType]::ParameterName, 'Fraction of requests that must meet --slo, else exit 1 (0.99 = "p99 within SLO")')
+            [CompletionResult]::new('--max-errors', '--max-errors', [CompletionResultType]::ParameterName, 'Stop and exit 1 once more than N requests failed')
+            [CompletionResult]::new('--max-error-rate', '--max-error-rate', [CompletionResultType]::ParameterName, 'Exit 1 when more than this fraction of requests failed (e.g. 0.01)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show a progress bar')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'llmkit;bench;help' {
+            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Merge record files written by `bench --out` (several runs or machines) into one report')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'llmkit;bench;help;report' {
+            break
+        }
+        'llmkit;bench;help;help' {
             break
         }
         'llmkit;tokens' {
@@ -365,6 +455,7 @@ Register-ArgumentCompleter -Native -CommandName 'llmkit' -ScriptBlock {
         'llmkit;help' {
             [CompletionResult]::new('chat', 'chat', [CompletionResultType]::ParameterValue, 'Send a prompt (arguments and/or stdin) and stream the answer to stdout')
             [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'Run a JSONL batch of chat requests: concurrent, rate-limited, resumable; or submit it to a provider''s Batch API with --remote')
+            [CompletionResult]::new('bench', 'bench', [CompletionResultType]::ParameterValue, 'Load-test an endpoint: TTFT, TPOT, ITL, percentiles, throughput, sweeps')
             [CompletionResult]::new('tokens', 'tokens', [CompletionResultType]::ParameterValue, 'Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests')
             [CompletionResult]::new('cost', 'cost', [CompletionResultType]::ParameterValue, 'Price requests, batch files and usage logs; project monthly spend (offline)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions to stdout')
@@ -378,6 +469,13 @@ Register-ArgumentCompleter -Native -CommandName 'llmkit' -ScriptBlock {
             break
         }
         'llmkit;help;batch' {
+            break
+        }
+        'llmkit;help;bench' {
+            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Merge record files written by `bench --out` (several runs or machines) into one report')
+            break
+        }
+        'llmkit;help;bench;report' {
             break
         }
         'llmkit;help;tokens' {

@@ -36,6 +36,8 @@ pub enum Command {
     /// Run a JSONL batch of chat requests: concurrent, rate-limited, resumable; or submit it to
     /// a provider's Batch API with --remote.
     Batch(Box<BatchArgs>),
+    /// Load-test an endpoint: TTFT, TPOT, ITL, percentiles, throughput, sweeps.
+    Bench(Box<BenchArgs>),
     /// Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests.
     Tokens(TokensArgs),
     /// Price requests, batch files and usage logs; project monthly spend (offline).
@@ -379,6 +381,181 @@ pub struct BatchMockArgs {
     pub mock_seed: Option<u64>,
 }
 
+/// How `bench` defines what it measures (DESIGN.md "Metrics"), shown by `bench --help`.
+pub const BENCH_METRICS_HELP: &str = "\
+Metrics, by formula:
+  t0      scheduled send time (open loop, --rate) or send time (closed loop, -c)
+  t1..tk  arrival of the response chunks that carry output; N = output tokens
+          (the server's usage, else our tokenizer's count of the output)
+  TTFT    = t1 - t0            (a role-only first chunk does not count; it is 'first chunk')
+  E2E     = tk - t0
+  TPOT    = (tk - t1) / (N - 1) (streamed requests with N >= 2)
+  ITL     = every gap t(i+1) - t(i), pooled over all requests
+  output throughput  = sum N / wall      request throughput = succeeded / wall
+  wall    = latest end - earliest t0 over the measured requests (warmup excluded)
+  goodput = requests that met every --slo threshold, per second of wall
+Open-loop latencies count from the scheduled time, so queueing is never hidden (no
+coordinated omission). The pacer's own lateness (release - scheduled) is 'sched lag'; 'send
+delay' (scheduled -> handed to the HTTP client) adds the handoff and any wait for a -c slot.
+Percentiles come from an HDR histogram (microseconds, 4 significant digits); means are exact.
+
+Exit codes: 0 ok; 1 an --slo, --max-errors or --max-error-rate gate failed; 2 bad flags or
+input, or nothing could be sent (no API key); 3/4/5 when no request succeeded (auth refused /
+request rejected / endpoint unavailable or answering garbage), the class of the first failure;
+130 interrupted (the report covers what finished).
+
+Examples:
+  llmkit bench --mock --mock-ttft 150ms --mock-itl 10ms -c 8 -n 200
+  llmkit bench --base-url http://localhost:8000/v1 -m llama --rate 20 -d 60s --slo ttft=500ms
+  llmkit bench --base-url http://localhost:8000/v1 -m llama --sweep concurrency=1,4,16,64 -n 200
+  llmkit bench report run-a.jsonl run-b.jsonl --format json";
+
+/// `bench`: the run's flags, or the `report` subcommand (never both).
+#[derive(Debug, Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    after_long_help = BENCH_METRICS_HELP,
+    mut_arg("concurrency", |a| a
+        .visible_short_alias('c')
+        .help("Closed loop: requests in flight at once (workers); with --rate: the most in flight")),
+)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub command: Option<BenchCommand>,
+    #[command(flatten)]
+    pub load: BenchLoadArgs,
+    #[command(flatten)]
+    pub workload: BenchWorkloadArgs,
+    #[command(flatten)]
+    pub gates: BenchGateArgs,
+    #[command(flatten)]
+    pub mock: BenchMockArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Merge record files written by `bench --out` (several runs or machines) into one report.
+    #[command(after_long_help = BENCH_METRICS_HELP)]
+    Report(BenchReportArgs),
+}
+
+/// How load is generated.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Load")]
+pub struct BenchLoadArgs {
+    /// Open loop: requests per second, whatever the server does (default: closed loop, -c).
+    #[arg(long, value_name = "R", value_parser = parse_positive, allow_negative_numbers = true)]
+    pub rate: Option<f64>,
+    /// Open-loop arrival process [default: poisson].
+    #[arg(long, value_enum)]
+    pub arrival: Option<ArrivalKind>,
+    /// Gamma shape for --arrival gamma: below 1 burstier than Poisson, above 1 smoother.
+    #[arg(long, value_name = "K", value_parser = parse_positive, allow_negative_numbers = true)]
+    pub burstiness: Option<f64>,
+    /// Measured requests per level [default: 100 when no --duration].
+    #[arg(short = 'n', long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
+    pub requests: Option<u64>,
+    /// Run each level this long (e.g. 30s, 5m); with -n, whichever comes first.
+    #[arg(short = 'd', long, value_parser = parse_duration, value_name = "DURATION")]
+    pub duration: Option<std::time::Duration>,
+    /// Requests sent before each level and left out of its statistics.
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = parse_count0, allow_negative_numbers = true)]
+    pub warmup: u64,
+    /// One report row per level: `concurrency=1,2,4,8` or `rate=5,10,20`.
+    #[arg(long, value_name = "KIND=V,V,...")]
+    pub sweep: Option<String>,
+    /// Seed of arrivals and synthetic prompts (same seed, same traffic).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ArrivalKind {
+    /// Evenly spaced.
+    Constant,
+    /// Exponential gaps (independent users).
+    Poisson,
+    /// Gamma gaps with shape --burstiness.
+    Gamma,
+}
+
+/// What each request carries.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Workload")]
+pub struct BenchWorkloadArgs {
+    /// Synthetic prompts of exactly N tokens (chat format, as the server counts them)
+    /// [default: 256].
+    #[arg(long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true, conflicts_with = "dataset")]
+    pub prompt_tokens: Option<u64>,
+    /// Vary synthetic prompt lengths (normal distribution with this standard deviation).
+    #[arg(long, value_name = "N", value_parser = parse_non_negative, allow_negative_numbers = true, conflicts_with = "dataset")]
+    pub prompt_tokens_stddev: Option<f64>,
+    /// Output tokens requested (max_tokens) [default: 128; a dataset keeps its own unless set].
+    #[arg(long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
+    pub max_tokens: Option<u64>,
+    /// Requests from a file: batch-input JSONL, or plain text with one prompt per line.
+    #[arg(long, value_name = "FILE")]
+    pub dataset: Option<PathBuf>,
+    /// Do not stream: measure plain request latency (TTFT = E2E; no TPOT or ITL).
+    #[arg(long)]
+    pub no_stream: bool,
+    /// Write every request's record here (JSONL), for `bench report` and your own analysis.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// Conditions that fail the run (exit 1), shared by `bench` and `bench report`.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Gates")]
+pub struct BenchGateArgs {
+    /// Per-request objectives, e.g. `ttft=200ms,tpot=50ms` (keys: ttft, tpot, itl, e2e).
+    /// Goodput counts requests that met all of them.
+    #[arg(long, value_name = "SPEC")]
+    pub slo: Option<String>,
+    /// Fraction of requests that must meet --slo, else exit 1 (0.99 = "p99 within SLO").
+    #[arg(long, value_name = "F", requires = "slo", value_parser = parse_positive, allow_negative_numbers = true)]
+    pub slo_attainment: Option<f64>,
+    /// Stop and exit 1 once more than N requests failed.
+    #[arg(long, value_name = "N", value_parser = parse_count0, allow_negative_numbers = true)]
+    pub max_errors: Option<u64>,
+    /// Exit 1 when more than this fraction of requests failed (e.g. 0.01).
+    #[arg(long, value_name = "F", value_parser = parse_non_negative, allow_negative_numbers = true)]
+    pub max_error_rate: Option<f64>,
+}
+
+/// Knobs of the embedded server for `bench --mock`.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Mock server (with --mock)")]
+pub struct BenchMockArgs {
+    /// Mock delay before the first token (e.g. 150ms).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", requires = "mock")]
+    pub mock_ttft: Option<std::time::Duration>,
+    /// Mock delay between tokens (e.g. 10ms).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", requires = "mock")]
+    pub mock_itl: Option<std::time::Duration>,
+    /// Mock random extra latency, a fraction (0..1) of each delay.
+    #[arg(long, value_name = "FRACTION", requires = "mock")]
+    pub mock_jitter: Option<f64>,
+    /// Fraction of mock requests that fail (0..1).
+    #[arg(long, value_name = "P", requires = "mock")]
+    pub mock_fail_rate: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchReportArgs {
+    /// Record files written by `bench --out`.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub gates: BenchGateArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
 /// `llmkit tokens`: offline, so no engine flags.
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("mode").args(["encode", "decode", "truncate", "chunk", "messages"])))]
@@ -551,6 +728,48 @@ pub enum CostGroupBy {
     Batch,
 }
 
+fn parse_number(s: &str) -> Result<f64, String> {
+    s.trim().parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| format!("`{s}` is not a number"))
+}
+
+/// A finite number above zero.
+pub fn parse_positive(s: &str) -> Result<f64, String> {
+    let v = parse_number(s)?;
+    if v > 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("must be greater than 0, got {s}"))
+    }
+}
+
+/// A finite number of zero or more.
+pub fn parse_non_negative(s: &str) -> Result<f64, String> {
+    let v = parse_number(s)?;
+    if v >= 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("must not be negative, got {s}"))
+    }
+}
+
+/// A whole number of at least 1.
+pub fn parse_count(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<i128>() {
+        Ok(v) if v >= 1 && v <= i128::from(u64::MAX) => Ok(v as u64),
+        Ok(_) => Err(format!("must be a whole number of at least 1, got {s}")),
+        Err(_) => Err(format!("`{s}` is not a whole number")),
+    }
+}
+
+/// A whole number of zero or more.
+pub fn parse_count0(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<i128>() {
+        Ok(v) if v >= 0 && v <= i128::from(u64::MAX) => Ok(v as u64),
+        Ok(_) => Err(format!("must not be negative, got {s}")),
+        Err(_) => Err(format!("`{s}` is not a whole number")),
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
     /// Shell to generate completions for.
@@ -588,6 +807,32 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn bench_number_flags_explain_what_is_wrong() {
+        assert_eq!(parse_positive("2.5"), Ok(2.5));
+        assert!(parse_positive("0").unwrap_err().contains("greater than 0"));
+        assert!(parse_positive("inf").is_err());
+        assert!(parse_count("-5").unwrap_err().contains("at least 1"));
+        assert!(parse_count("1.5").unwrap_err().contains("not a whole number"));
+        assert_eq!(parse_count0("0"), Ok(0));
+        assert!(parse_non_negative("-0.1").is_err());
+    }
+
+    #[test]
+    fn bench_run_flags_and_report_subcommand_parse() {
+        let cli = Cli::try_parse_from(["llmkit", "bench", "-c", "4", "--mock", "-n", "10"]).unwrap();
+        let Command::Bench(b) = cli.command else { panic!("not bench") };
+        assert_eq!(b.engine.concurrency, Some(4));
+        assert!(b.command.is_none());
+        let cli = Cli::try_parse_from(["llmkit", "bench", "report", "a.jsonl", "b.jsonl"]).unwrap();
+        let Command::Bench(b) = cli.command else { panic!("not bench") };
+        let Some(BenchCommand::Report(r)) = b.command else { panic!("not report") };
+        assert_eq!(r.files.len(), 2);
+        assert!(Cli::try_parse_from(["llmkit", "bench", "-n", "5", "report", "a"]).is_err());
+        assert!(Cli::try_parse_from(["llmkit", "bench", "--rate", "0"]).is_err());
+        assert!(Cli::try_parse_from(["llmkit", "bench", "--rate", "1", "--arrival", "zipf"]).is_err());
     }
 
     #[test]

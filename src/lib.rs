@@ -41,6 +41,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         }
         Command::Cost(args) => commands::cost::run(settings::cost::CostSettings::resolve(&args)?, printer),
         Command::Completions(args) => commands::completions::print(args.shell),
+        Command::Bench(args) => match &args.command {
+            Some(cli::BenchCommand::Report(report)) => {
+                let settings = commands::bench::ReportSettings::resolve(report)?;
+                commands::bench::report(settings, printer)
+            }
+            None => {
+                let config = config::Config::load(global.config.as_deref())?;
+                let settings = commands::bench::BenchSettings::resolve(&args, &config)?;
+                commands::bench::run(settings, printer)
+            }
+        },
         Command::GenerateDocs(args) => commands::completions::generate_docs(&args.out, printer),
         Command::Check(args) => {
             let config = config::Config::load(global.config.as_deref())?;

@@ -1,6 +1,7 @@
 //! One module per subcommand. Each takes resolved settings and a `Printer`, never the CLI.
 
 pub mod batch;
+pub mod bench;
 pub mod chat;
 pub mod check;
 pub mod completions;

@@ -143,6 +143,9 @@ pub struct EngineOptions {
     /// Knobs of the embedded server for `--mock` runs (from the command's `MockArgs`);
     /// `None` = `MockConfig::default()` (zero latency, no limits, no faults).
     pub mock: Option<crate::mock::MockConfig>,
+    /// Adapt to the server (AIMD concurrency, limits learned from headers, a shared pause
+    /// after a 429). `false` = a fixed limiter ([`ratelimit::RateLimiter::fixed`]), for bench.
+    pub adaptive: bool,
 }
 
 impl Default for EngineOptions {
@@ -154,6 +157,7 @@ impl Default for EngineOptions {
             retry: None,
             breaker: BreakerConfig::default(),
             mock: None,
+            adaptive: true,
         }
     }
 }
@@ -495,7 +499,11 @@ impl Engine {
             inner: Arc::new(Inner {
                 client,
                 endpoints: eps,
-                limiter: RateLimiter::new(Limits { rpm, tpm, max_concurrency }),
+                limiter: if opts.adaptive {
+                    RateLimiter::new(Limits { rpm, tpm, max_concurrency })
+                } else {
+                    RateLimiter::fixed(Limits { rpm, tpm, max_concurrency })
+                },
                 policy: opts.retry.unwrap_or_else(|| RetryPolicy::new(max_retries)),
                 timeout,
                 writer,

@@ -134,6 +134,8 @@ pub struct RateLimiter {
     /// tokenized to estimate their cost.
     counts_tokens: AtomicBool,
     rtt_samples: std::sync::atomic::AtomicU32,
+    /// Fixed mode ([`RateLimiter::fixed`]): the server's headers and 429s change nothing.
+    fixed: bool,
 }
 
 /// Admission to send one request; dropping it frees the concurrency slot.
@@ -166,7 +168,19 @@ impl RateLimiter {
             concurrency: Concurrency::new(limits.max_concurrency.max(1), adaptive),
             counts_tokens: AtomicBool::new(limits.tpm.is_some()),
             rtt_samples: std::sync::atomic::AtomicU32::new(0),
+            fixed: false,
         }
+    }
+
+    /// A limiter that only enforces what was configured (the RPM/TPM buckets and the
+    /// concurrency cap) and never adapts: no AIMD, nothing learned from rate-limit headers,
+    /// no shared pause after a 429. For `bench`, which must offer exactly the load it was
+    /// asked for and report the server's refusals instead of avoiding them.
+    pub fn fixed(limits: Limits) -> RateLimiter {
+        let mut limiter = RateLimiter::new(limits);
+        limiter.concurrency = Concurrency::new(limits.max_concurrency.max(1), false);
+        limiter.fixed = true;
+        limiter
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -208,7 +222,11 @@ impl RateLimiter {
             }
             t
         };
-        tokio::time::sleep_until(send_at).await;
+        // Only sleep for a real wait: tokio rounds every deadline up to its next millisecond
+        // tick, so sleeping until "now" would add up to a millisecond to every request.
+        if send_at > Instant::now() {
+            tokio::time::sleep_until(send_at).await;
+        }
         // A 429 that arrived while we slept pauses us too (the booking stays charged).
         loop {
             let pause = self.state().pause_until;
@@ -223,6 +241,9 @@ impl RateLimiter {
     /// The server answered 429: pause everyone for `wait`, drain the buckets, and (without
     /// configured limits) halve the concurrency.
     pub fn on_rate_limited(&self, permit: &Permit<'_>, wait: Duration) {
+        if self.fixed {
+            return;
+        }
         let now = Instant::now();
         {
             let mut st = self.state();
@@ -269,6 +290,9 @@ impl RateLimiter {
 
     /// Read the server's rate-limit headers and slow down before it says no.
     pub fn observe(&self, headers: &RateHeaders) {
+        if self.fixed {
+            return;
+        }
         let now = Instant::now();
         let mut st = self.state();
         for (window, is_tokens) in [(&headers.requests, false), (&headers.tokens, true)] {
@@ -665,6 +689,22 @@ mod tests {
         l.observe(&w(1.0));
         let t = admissions(&l, 3, 0).await;
         assert!(t[0] < 0.001 && (0.1..0.11).contains(&t[1]), "{t:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fixed_limiter_never_adapts() {
+        let l = Arc::new(RateLimiter::fixed(Limits { rpm: None, tpm: None, max_concurrency: 64 }));
+        assert_eq!(l.concurrency_limit(), 64, "no slow start");
+        let p = l.admit(0).await;
+        l.on_rate_limited(&p, Duration::from_secs(30));
+        drop(p);
+        assert_eq!(l.concurrency_limit(), 64, "no halving");
+        l.observe(&RateHeaders {
+            requests: Some(Window { limit: Some(600.0), remaining: Some(0.0), reset: None }),
+            tokens: None,
+        });
+        let t = admissions(&l, 3, 0).await;
+        assert!(t[2] < 0.001, "no pause after a 429, nothing learned from headers: {t:?}");
     }
 
     #[tokio::test(start_paused = true)]
