@@ -1,3 +1,4 @@
 //! One module per subcommand. Each takes resolved settings and a `Printer`, never the CLI.
 
 pub mod completions;
+pub mod replay;
