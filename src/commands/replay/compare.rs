@@ -22,15 +22,16 @@ use super::plan::{recorded_ok, Planned};
 use crate::usage::{LedgerLine, Usage};
 
 /// Prices usage for a model (the price table once loaded); `None` for unknown models.
+/// `batch` asks for Batch API rates.
 pub trait Pricer {
-    fn cost(&self, model: &str, usage: &Usage) -> Option<f64>;
+    fn cost(&self, model: &str, usage: &Usage, batch: bool) -> Option<f64>;
 }
 
 /// No price table: only costs written in the records count.
 pub struct NoPrices;
 
 impl Pricer for NoPrices {
-    fn cost(&self, _model: &str, _usage: &Usage) -> Option<f64> {
+    fn cost(&self, _model: &str, _usage: &Usage, _batch: bool) -> Option<f64> {
         None
     }
 }
@@ -48,6 +49,8 @@ pub struct Outcome {
     /// The answer's text (tool calls appended as JSON), when there was an answer.
     pub output: Option<String>,
     pub error: Option<String>,
+    /// Billed at Batch API rates.
+    pub batch: bool,
 }
 
 impl Outcome {
@@ -64,6 +67,7 @@ impl Outcome {
             model: Some(line.model.clone()).filter(|m| !m.is_empty()),
             output: if ok { line.response.as_ref().and_then(output_text) } else { None },
             error: line.error.clone(),
+            batch: line.batch,
         }
     }
 
@@ -322,7 +326,7 @@ impl SideAcc {
             self.output_tokens += u.output_tokens;
         }
         let priced = o.cost_usd.or_else(|| match (&o.model, &o.usage) {
-            (Some(m), Some(u)) => pricer.cost(m, u),
+            (Some(m), Some(u)) => pricer.cost(m, u, o.batch),
             _ => None,
         });
         match priced {
@@ -747,6 +751,7 @@ mod tests {
             model: Some("m-new".into()),
             output: Some(content.into()),
             error: None,
+            batch: false,
         }
     }
 
@@ -887,7 +892,7 @@ mod tests {
 
     struct FlatPrice;
     impl Pricer for FlatPrice {
-        fn cost(&self, model: &str, usage: &Usage) -> Option<f64> {
+        fn cost(&self, model: &str, usage: &Usage, _batch: bool) -> Option<f64> {
             (model == "m-new" || model == "m-old").then(|| usage.total() as f64 * 0.001)
         }
     }

@@ -360,6 +360,7 @@ mod tests {
                 model: Some("new".into()),
                 output: Some(text),
                 error: None,
+                batch: false,
             }
         }
     }
