@@ -113,9 +113,8 @@ pub fn load_plan(opts: &ReplayOptions, printer: &Printer) -> anyhow::Result<(Inp
         .map_err(|e| Error::usage(format!("{}: {e}", opts.input.display())))?;
     let model_for_tokens = opts.plan.model_override.clone().or_else(|| opts.plan.default_model.clone());
     let plan = plan::build(items, &opts.plan, || {
-        let found = model_for_tokens.as_deref().and_then(crate::tokenize::Encoding::for_model);
-        let enc = found.unwrap_or(crate::tokenize::Encoding::O200kBase);
-        if found.is_none() {
+        let (enc, exact) = crate::tokenize::encoding_for_model_or_default(model_for_tokens.as_deref());
+        if !exact {
             printer.warn(format!(
                 "no local tokenizer for `{}`: synthesized prompt lengths are counted in {}",
                 model_for_tokens.as_deref().unwrap_or(""),
@@ -129,9 +128,9 @@ pub fn load_plan(opts: &ReplayOptions, printer: &Printer) -> anyhow::Result<(Inp
 
 /// Prompt tokens a one-message chat request costs beyond its content (per-message tokens,
 /// the role, the reply primer), counted the way the server counts prompts.
-/// OpenAI's cookbook: 3 tokens per message, the role as text, 3 for the reply primer.
 fn chat_overhead(enc: crate::tokenize::Encoding) -> u64 {
-    3 + enc.count("user") as u64 + 3
+    let empty = serde_json::json!({"messages": [{"role": "user", "content": ""}]});
+    crate::tokenize::count_chat_request(enc, &empty).prompt_tokens
 }
 
 /// Print the bad input lines (always: they are data that was not replayed).

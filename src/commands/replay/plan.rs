@@ -401,6 +401,9 @@ mod tests {
         assert_eq!(r.trace_tokens, Some((57, 9)));
         let content = r.body["messages"][0]["content"].as_str().unwrap();
         assert_eq!(Encoding::O200kBase.count(content), 50);
+        let counted = crate::tokenize::count_chat_request(Encoding::O200kBase, &r.body);
+        assert_eq!(counted.prompt_tokens, 57, "the server's prompt count is the trace's");
+        assert_eq!(counted.max_output_tokens, Some(9));
         assert_eq!(p.requests[1].due_ms, 40.0);
     }
 
