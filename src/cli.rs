@@ -162,6 +162,63 @@ pub struct MockArgs {
     pub require_key: Option<String>,
 }
 
+/// `llmkit replay`: re-send recorded requests with their timing and compare old vs new.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// Recording (`--record` output), batch file, Azure trace CSV or Mooncake trace (`-` = stdin).
+    #[arg(value_name = "FILE")]
+    pub input: PathBuf,
+    /// Input format [default: detected from the file name and first lines].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<ReplayInputFormat>,
+    /// Replay speed: 2 = twice as fast as recorded, 0.5 = half as fast.
+    #[arg(long, default_value_t = 1.0, value_name = "X")]
+    pub speed: f64,
+    /// Ignore recorded timing: send everything as fast as the engine's limits allow.
+    #[arg(long, conflicts_with = "speed")]
+    pub fast: bool,
+    /// Replay only the first N requests (after --filter), in file order.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Replay only requests whose field matches (KEY=GLOB or KEY!=GLOB; repeat: all must hold).
+    /// Keys: model, id, status, ok, provider, command, user, project, url, or any body field.
+    #[arg(long = "filter", value_name = "KEY=VALUE")]
+    pub filter: Vec<String>,
+    /// Set a body field on every request (dotted path; the value is JSON if it parses, else a
+    /// string; repeatable): --set temperature=0 --set response_format.type=json_object.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Show a diff of every changed output.
+    #[arg(long)]
+    pub diff: bool,
+    /// Exit 1 when any output changed or a request that succeeded before now fails.
+    #[arg(long)]
+    pub fail_on_change: bool,
+    /// Exit 1 when the replay costs more than PCT percent over the recording.
+    #[arg(long, value_name = "PCT")]
+    pub fail_on_cost_increase: Option<f64>,
+    /// Price file (LiteLLM JSON or TOML overrides) for costs the recording does not carry.
+    #[arg(long, env = "LLMKIT_PRICES", value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Input formats `replay` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReplayInputFormat {
+    /// llmkit recording (`--record` output).
+    Recording,
+    /// OpenAI Batch API input (or llmkit shorthand lines); no timing.
+    Batch,
+    /// Azure LLM inference trace CSV: TIMESTAMP,ContextTokens,GeneratedTokens.
+    Azure,
+    /// Mooncake trace JSONL: timestamp (ms), input_length, output_length, hash_ids.
+    Mooncake,
+}
+
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
     /// Shell to generate completions for.

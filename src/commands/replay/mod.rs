@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::cli::Format;
+use crate::cli::{Format, ReplayArgs, ReplayInputFormat};
 use crate::error::{Error, ExitStatus};
 use crate::output::Printer;
 use compare::{Comparison, Gates, LatencySummary, Pricer, Report, Verdict};
@@ -44,6 +44,49 @@ pub struct ReplayOptions {
 }
 
 impl ReplayOptions {
+    /// The replay flags, validated. `default_model` is the engine profile's model (used for
+    /// traces and bodies without one); `-m` (flag or `LLMKIT_MODEL`) replaces every model.
+    pub fn resolve(args: &ReplayArgs, default_model: Option<String>) -> anyhow::Result<Self> {
+        let ReplayArgs {
+            input,
+            input_format,
+            speed,
+            fast,
+            limit,
+            filter,
+            set,
+            diff,
+            fail_on_change,
+            fail_on_cost_increase,
+            prices: _,
+            engine,
+            output,
+        } = args;
+        let input_format = input_format.map(|f| match f {
+            ReplayInputFormat::Recording => InputFormat::Recording,
+            ReplayInputFormat::Batch => InputFormat::Batch,
+            ReplayInputFormat::Azure => InputFormat::Azure,
+            ReplayInputFormat::Mooncake => InputFormat::Mooncake,
+        });
+        let gates =
+            Gates { fail_on_change: *fail_on_change, fail_on_cost_increase_pct: *fail_on_cost_increase };
+        Self::new(
+            input.clone(),
+            input_format,
+            *speed,
+            *fast,
+            *limit,
+            filter,
+            set,
+            engine.model.clone(),
+            default_model,
+            gates,
+            *diff,
+            output.format,
+            output.no_progress,
+        )
+    }
+
     /// Validate the replay flags. `default_model` is the engine profile's model.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
