@@ -30,6 +30,7 @@ complete -c llmkit -n "__fish_llmkit_needs_command" -s q -l quiet -d 'Print only
 complete -c llmkit -n "__fish_llmkit_needs_command" -s h -l help -d 'Print help'
 complete -c llmkit -n "__fish_llmkit_needs_command" -s V -l version -d 'Print version'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "completions" -d 'Print shell completions to stdout'
+complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "serve" -d 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "generate-docs" -d 'Write completions/ and man/ (for maintainers; the output is committed)'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c llmkit -n "__fish_llmkit_using_subcommand completions" -l config -d 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]' -r -F
@@ -37,12 +38,29 @@ complete -c llmkit -n "__fish_llmkit_using_subcommand completions" -s v -l verbo
 complete -c llmkit -n "__fish_llmkit_using_subcommand completions" -s q -l quiet -d 'Print only results and errors'
 complete -c llmkit -n "__fish_llmkit_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c llmkit -n "__fish_llmkit_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l addr -d 'Address to listen on (port 0 picks a free port; the URL is printed on stderr)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l seed -d 'Seed for deterministic replies, embeddings, jitter and fault draws' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l reply-tokens -d 'Natural reply length in tokens; a smaller max_tokens cuts it (finish_reason "length")' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l ttft -d 'Delay before the first token (e.g. 150ms)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l itl -d 'Delay between streamed tokens (e.g. 10ms)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l jitter -d 'Random extra latency: each delay grows by up to this fraction (0..1)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l rpm -d 'Requests per minute the server accepts before answering 429' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l tpm -d 'Tokens per minute the server accepts before answering 429' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l fail-rate -d 'Fraction of requests that fail (0..1), drawn from --seed; see --fail-kinds' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l fail-kinds -d 'Failure mix, KIND[:WEIGHT] comma-separated: an HTTP status (429, 500, 503, 529, ...), `drop` (close the connection unanswered), `cut` (break the body half-way), `hang` (never answer)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l require-key -d 'Answer 401 unless the request carries this key (Bearer, x-api-key or api-key)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l config -d 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -s v -l verbose -d 'More detail on stderr (repeat for more)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -s q -l quiet -d 'Print only results and errors'
+complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -l out -d 'Directory that receives completions/ and man/' -r -F
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -l config -d 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]' -r -F
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s v -l verbose -d 'More detail on stderr (repeat for more)'
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s q -l quiet -d 'Print only results and errors'
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s h -l help -d 'Print help'
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s V -l version -d 'Print version'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from completions generate-docs help" -f -a "completions" -d 'Print shell completions to stdout'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from completions generate-docs help" -f -a "generate-docs" -d 'Write completions/ and man/ (for maintainers; the output is committed)'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from completions generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from completions serve generate-docs help" -f -a "completions" -d 'Print shell completions to stdout'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from completions serve generate-docs help" -f -a "serve" -d 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from completions serve generate-docs help" -f -a "generate-docs" -d 'Write completions/ and man/ (for maintainers; the output is committed)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from completions serve generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -33,6 +33,8 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Print shell completions to stdout.
     Completions(CompletionsArgs),
+    /// Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C.
+    Serve(ServeArgs),
     /// Write completions/ and man/ (for maintainers; the output is committed).
     #[command(hide = true)]
     GenerateDocs(GenerateDocsArgs),
@@ -119,8 +121,8 @@ pub enum ProviderKind {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8089")]
+    /// Address to listen on (port 0 picks a free port; the URL is printed on stderr).
+    #[arg(long, default_value = "127.0.0.1:8089", value_name = "HOST:PORT")]
     pub addr: String,
     #[command(flatten)]
     pub mock: MockArgs,
@@ -130,11 +132,11 @@ pub struct ServeArgs {
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Mock server")]
 pub struct MockArgs {
-    /// Seed for deterministic replies and fault injection.
+    /// Seed for deterministic replies, embeddings, jitter and fault draws.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Reply length in tokens when the request sets no max_tokens.
-    #[arg(long, default_value_t = 16)]
+    /// Natural reply length in tokens; a smaller max_tokens cuts it (finish_reason "length").
+    #[arg(long, default_value_t = 16, value_name = "N")]
     pub reply_tokens: u32,
     /// Delay before the first token (e.g. 150ms).
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
@@ -142,8 +144,8 @@ pub struct MockArgs {
     /// Delay between streamed tokens (e.g. 10ms).
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub itl: Option<std::time::Duration>,
-    /// Random extra latency, up to this fraction of each delay (0..1).
-    #[arg(long, default_value_t = 0.0)]
+    /// Random extra latency: each delay grows by up to this fraction (0..1).
+    #[arg(long, default_value_t = 0.0, value_name = "FRACTION")]
     pub jitter: f64,
     /// Requests per minute the server accepts before answering 429.
     #[arg(long)]
@@ -151,13 +153,15 @@ pub struct MockArgs {
     /// Tokens per minute the server accepts before answering 429.
     #[arg(long)]
     pub tpm: Option<u32>,
-    /// Fraction of requests that fail (see --fail-kinds).
-    #[arg(long, default_value_t = 0.0)]
+    /// Fraction of requests that fail (0..1), drawn from --seed; see --fail-kinds.
+    #[arg(long, default_value_t = 0.0, value_name = "P")]
     pub fail_rate: f64,
-    /// Failure mix: statuses (429, 500, 503, ...) and `drop`, `cut`, `hang`.
-    #[arg(long, value_delimiter = ',', default_value = "429,500,503,drop,cut")]
+    /// Failure mix, KIND[:WEIGHT] comma-separated: an HTTP status (429, 500, 503, 529, ...),
+    /// `drop` (close the connection unanswered), `cut` (break the body half-way), `hang`
+    /// (never answer).
+    #[arg(long, value_delimiter = ',', default_value = "429,500,503,drop,cut", value_name = "KINDS")]
     pub fail_kinds: Vec<String>,
-    /// Answer 401 unless the request carries this key.
+    /// Answer 401 unless the request carries this key (Bearer, x-api-key or api-key).
     #[arg(long, value_name = "KEY")]
     pub require_key: Option<String>,
 }

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod mock;
 pub mod output;
 pub mod settings;
 pub mod tokenize;
@@ -24,6 +25,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match command {
         Command::Completions(args) => commands::completions::print(args.shell),
         Command::GenerateDocs(args) => commands::completions::generate_docs(&args.out, printer),
+        Command::Serve(args) => {
+            let config = mock::MockConfig::from_args(&args.mock)?;
+            runtime()?.block_on(commands::serve::run(&args.addr, config, printer))
+        }
     }
 }
 

@@ -1,0 +1,369 @@
+//! The Anthropic Messages API: `POST /v1/messages`, plain and streamed.
+//!
+//! Same pipeline as the OpenAI route (auth, rate limit, faults, deterministic reply), in
+//! Anthropic's dialect: `max_tokens` is required, `system` is a top-level field, errors are
+//! `{"type":"error","error":{"type":...,"message":...}}`, and a stream is the event sequence
+//! `message_start`, `content_block_start`, `ping`, `content_block_delta` (one `text_delta` per
+//! token), `content_block_stop`, `message_delta` (stop reason and output usage), `message_stop`.
+//!
+//! Token counts use o200k_base (Anthropic publishes no tokenizer): input = the system prompt
+//! plus the messages in the same chat format as the OpenAI route; output = the reply, exact.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::response::Response;
+use axum::routing::post;
+use axum::Router;
+use serde::{Deserialize, Serialize};
+
+use super::body::{sse_event, Paced, PacedWriter, Template, PLACEHOLDER};
+use super::reply::{self, Fnv};
+use super::request::{check_min_tokens, missing, parse_body, Content};
+use super::wire::{Api, ApiError};
+use super::{encoding_for, MockState, Planned};
+use crate::tokenize::Encoding;
+
+pub(crate) fn routes() -> Router<Arc<MockState>> {
+    Router::new().route("/v1/messages", post(messages))
+}
+
+#[derive(Debug, Deserialize)]
+struct MessagesRequest {
+    model: Option<String>,
+    max_tokens: Option<i64>,
+    messages: Option<Vec<Message>>,
+    system: Option<Content>,
+    stream: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Message {
+    role: Option<Role>,
+    content: Option<Content>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Role {
+    User,
+    Assistant,
+}
+
+impl Role {
+    fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+}
+
+/// A validated Messages request.
+#[derive(Debug)]
+struct Messages {
+    model: String,
+    max_tokens: u64,
+    system: Option<Content>,
+    messages: Vec<(Role, Content)>,
+    stream: bool,
+}
+
+impl Messages {
+    fn parse(body: &[u8]) -> Result<Messages, ApiError> {
+        let api = Api::Anthropic;
+        let req: MessagesRequest = parse_body(body, api)?;
+        let MessagesRequest { model, max_tokens, messages, system, stream } = req;
+        let model = model.ok_or_else(|| field_required("model"))?;
+        let max_tokens =
+            check_min_tokens(max_tokens, "max_tokens")?.ok_or_else(|| field_required("max_tokens"))?;
+        let raw = messages.ok_or_else(|| field_required("messages"))?;
+        if raw.is_empty() {
+            return Err(ApiError::invalid("at least one message is required", Some("messages".into()), None));
+        }
+        let mut messages = Vec::with_capacity(raw.len());
+        for (i, m) in raw.into_iter().enumerate() {
+            let role = m.role.ok_or_else(|| field_required(&format!("messages.{i}.role")))?;
+            let content = m.content.ok_or_else(|| field_required(&format!("messages.{i}.content")))?;
+            content.check(&format!("messages.{i}.content"), api)?;
+            messages.push((role, content));
+        }
+        if let Some(s) = &system {
+            s.check("system", api)?;
+        }
+        Ok(Messages { model, max_tokens, system, messages, stream: stream.unwrap_or(false) })
+    }
+
+    fn input_tokens(&self, enc: Encoding) -> u64 {
+        let mut n = 3u64;
+        if let Some(s) = &self.system {
+            n += 3 + s.texts().map(|t| enc.count(t) as u64).sum::<u64>();
+        }
+        for (role, content) in &self.messages {
+            n += 3 + enc.count(role.as_str()) as u64;
+            n += content.texts().map(|t| enc.count(t) as u64).sum::<u64>();
+        }
+        n
+    }
+
+    fn fingerprint(&self) -> u64 {
+        let mut h = Fnv::default();
+        h.field(&self.model);
+        if let Some(s) = &self.system {
+            h.field("system");
+            s.texts().for_each(|t| h.field(t));
+        }
+        for (role, content) in &self.messages {
+            h.field(role.as_str());
+            content.texts().for_each(|t| h.field(t));
+        }
+        h.finish()
+    }
+}
+
+/// Anthropic's wording for a missing field (`max_tokens: Field required`).
+fn field_required(path: &str) -> ApiError {
+    let mut e = missing(path.to_string());
+    e.message = "Field required".to_string();
+    e
+}
+
+#[derive(Serialize)]
+struct MessageOut<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    role: &'static str,
+    model: &'a str,
+    content: &'a [TextBlock<'a>],
+    stop_reason: Option<&'a str>,
+    stop_sequence: Option<()>,
+    usage: UsageOut,
+}
+
+#[derive(Serialize)]
+struct TextBlock<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    text: &'a str,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+struct UsageOut {
+    input_tokens: u64,
+    cache_creation_input_tokens: u64,
+    cache_read_input_tokens: u64,
+    output_tokens: u64,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Event<'a> {
+    MessageStart { message: MessageOut<'a> },
+    ContentBlockStart { index: u32, content_block: TextBlock<'a> },
+    Ping,
+    ContentBlockDelta { index: u32, delta: TextDelta<'a> },
+    ContentBlockStop { index: u32 },
+    MessageDelta { delta: StopDelta<'a>, usage: OutputUsage },
+    MessageStop,
+}
+
+#[derive(Serialize)]
+struct TextDelta<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct StopDelta<'a> {
+    stop_reason: &'a str,
+    stop_sequence: Option<()>,
+}
+
+#[derive(Serialize)]
+struct OutputUsage {
+    output_tokens: u64,
+}
+
+impl Event<'_> {
+    fn name(&self) -> &'static str {
+        match self {
+            Event::MessageStart { .. } => "message_start",
+            Event::ContentBlockStart { .. } => "content_block_start",
+            Event::Ping => "ping",
+            Event::ContentBlockDelta { .. } => "content_block_delta",
+            Event::ContentBlockStop { .. } => "content_block_stop",
+            Event::MessageDelta { .. } => "message_delta",
+            Event::MessageStop => "message_stop",
+        }
+    }
+}
+
+fn put_event(w: &mut PacedWriter, event: &Event) {
+    sse_event(w, event.name(), &serde_json::to_vec(event).unwrap_or_default());
+}
+
+async fn messages(State(st): State<Arc<MockState>>, req: Request) -> Response {
+    let api = Api::Anthropic;
+    let (parts, body) = match st.receive(req, api).await {
+        Ok(x) => x,
+        Err(resp) => return *resp,
+    };
+    let msg = match Messages::parse(&body) {
+        Ok(m) => m,
+        Err(e) => return e.response(api),
+    };
+    let input_tokens = msg.input_tokens(encoding_for(&msg.model));
+    let mut planned = match st.plan(api, &parts, input_tokens, Some(msg.max_tokens), msg.fingerprint()).await
+    {
+        Ok(p) => p,
+        Err(resp) => return *resp,
+    };
+    let stop_reason = if planned.truncated { "max_tokens" } else { "end_turn" };
+    let id = format!("msg_mock{:016x}{:08x}", reply::mix(st.config.seed ^ 0xA27, planned.n), planned.n);
+    let usage = UsageOut {
+        input_tokens,
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: 0,
+        output_tokens: planned.pieces.len() as u64,
+    };
+    if msg.stream {
+        let (paced, cut_at) = stream_body(&msg, &id, stop_reason, usage, &mut planned);
+        planned.respond_stream(api, paced, cut_at)
+    } else {
+        planned.wait_whole().await;
+        let text = reply::join(&planned.pieces);
+        let doc = MessageOut {
+            id: &id,
+            kind: "message",
+            role: "assistant",
+            model: &msg.model,
+            content: &[TextBlock { kind: "text", text: &text }],
+            stop_reason: Some(stop_reason),
+            stop_sequence: None,
+            usage,
+        };
+        planned.respond_json(api, serde_json::to_vec(&doc))
+    }
+}
+
+fn stream_body(
+    msg: &Messages,
+    id: &str,
+    stop_reason: &str,
+    usage: UsageOut,
+    planned: &mut Planned,
+) -> (Paced, usize) {
+    let n = planned.pieces.len();
+    let delta =
+        Event::ContentBlockDelta { index: 0, delta: TextDelta { kind: "text_delta", text: PLACEHOLDER } };
+    let mut delta_event = Vec::new();
+    delta_event.extend_from_slice(b"event: content_block_delta\ndata: ");
+    delta_event.extend_from_slice(&serde_json::to_vec(&delta).unwrap_or_default());
+    delta_event.extend_from_slice(b"\n\n");
+    let template = Template::new(&delta_event);
+    let per_token = template.as_ref().map_or(160, Template::len);
+    let mut w = PacedWriter::with_capacity(1024 + n * (per_token + 8));
+    let mut rng = planned.latency_rng();
+
+    // message_start goes out at once (the request was accepted), like the real API; the first
+    // text arrives after TTFT.
+    let start_usage = UsageOut { output_tokens: 1, ..usage };
+    let start = MessageOut {
+        id,
+        kind: "message",
+        role: "assistant",
+        model: &msg.model,
+        content: &[],
+        stop_reason: None,
+        stop_sequence: None,
+        usage: start_usage,
+    };
+    put_event(&mut w, &Event::MessageStart { message: start });
+    put_event(
+        &mut w,
+        &Event::ContentBlockStart { index: 0, content_block: TextBlock { kind: "text", text: "" } },
+    );
+    put_event(&mut w, &Event::Ping);
+    w.pause(planned.latency.sample(planned.latency.ttft, &mut rng));
+    let mut cut_at = w.offset();
+    for (i, piece) in planned.pieces.iter().enumerate() {
+        if i > 0 {
+            w.pause(planned.latency.sample(planned.latency.itl, &mut rng));
+        }
+        if i == n / 2 {
+            cut_at = w.offset();
+        }
+        match &template {
+            Some(t) => t.put(&mut w, piece),
+            None => put_event(
+                &mut w,
+                &Event::ContentBlockDelta { index: 0, delta: TextDelta { kind: "text_delta", text: piece } },
+            ),
+        }
+    }
+    if n <= 1 {
+        cut_at = w.offset();
+    }
+    put_event(&mut w, &Event::ContentBlockStop { index: 0 });
+    put_event(
+        &mut w,
+        &Event::MessageDelta {
+            delta: StopDelta { stop_reason, stop_sequence: None },
+            usage: OutputUsage { output_tokens: usage.output_tokens },
+        },
+    );
+    put_event(&mut w, &Event::MessageStop);
+    (w.finish(), cut_at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(body: &str) -> ApiError {
+        Messages::parse(body.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn max_tokens_is_required() {
+        let e = err(r#"{"model":"claude","messages":[{"role":"user","content":"hi"}]}"#);
+        assert_eq!(e.status, 400);
+        assert_eq!(e.param.as_deref(), Some("max_tokens"));
+        assert_eq!(e.message, "Field required");
+    }
+
+    #[test]
+    fn fields_are_named_in_anthropic_style() {
+        let e = err(r#"{"model":"c","max_tokens":5,"messages":[{"role":"system","content":"x"}]}"#);
+        assert_eq!(e.param.as_deref(), Some("messages.0.role"));
+        let e =
+            err(r#"{"model":"c","max_tokens":5,"messages":[{"role":"user","content":[{"type":"text"}]}]}"#);
+        assert_eq!(e.param.as_deref(), Some("messages.0.content.0.text"));
+        let e = err(r#"{"model":"c","max_tokens":0,"messages":[{"role":"user","content":"x"}]}"#);
+        assert_eq!(e.param.as_deref(), Some("max_tokens"));
+        let e = err(r#"{"model":"c","max_tokens":5,"messages":[]}"#);
+        assert_eq!(e.param.as_deref(), Some("messages"));
+    }
+
+    #[test]
+    fn system_and_blocks_count_and_fingerprint() {
+        let a = Messages::parse(
+            br#"{"model":"c","max_tokens":5,"system":[{"type":"text","text":"Be brief."}],
+                "messages":[{"role":"user","content":[{"type":"text","text":"Hello!"}]}]}"#,
+        )
+        .unwrap();
+        let b = Messages::parse(
+            br#"{"model":"c","max_tokens":9,"messages":[{"role":"user","content":"Hello!"}]}"#,
+        )
+        .unwrap();
+        // b: 3 primer + 3 per message + "user" 1 + "Hello!" 2.
+        assert_eq!(b.input_tokens(Encoding::O200kBase), 9);
+        assert_eq!(
+            a.input_tokens(Encoding::O200kBase),
+            9 + 3 + Encoding::O200kBase.count("Be brief.") as u64
+        );
+        assert_ne!(a.fingerprint(), b.fingerprint());
+    }
+}
