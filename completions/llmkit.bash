@@ -175,13 +175,29 @@ _llmkit() {
             return 0
             ;;
         llmkit__subcmd__serve)
-            opts="-v -q -h -V --addr --seed --reply-tokens --ttft --itl --jitter --rpm --tpm --fail-rate --fail-kinds --require-key --verbose --quiet --config --help --version"
+            opts="-v -q -h -V --addr --replay --match-on --replay-latency --fallthrough --seed --reply-tokens --ttft --itl --jitter --rpm --tpm --fail-rate --fail-kinds --require-key --verbose --quiet --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --replay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --match-on)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --replay-latency)
+                    COMPREPLY=($(compgen -W "recorded zero" -- "${cur}"))
+                    return 0
+                    ;;
+                --fallthrough)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -34,7 +34,7 @@ pub enum Command {
     /// Print shell completions to stdout.
     Completions(CompletionsArgs),
     /// Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Write completions/ and man/ (for maintainers; the output is committed).
     #[command(hide = true)]
     GenerateDocs(GenerateDocsArgs),
@@ -124,8 +124,37 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the URL is printed on stderr).
     #[arg(long, default_value = "127.0.0.1:8089", value_name = "HOST:PORT")]
     pub addr: String,
+    /// Answer from this recording (`--record` output) instead of generating replies: requests
+    /// are matched on their normalized body.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Replay",
+        conflicts_with_all = ["seed", "reply_tokens", "ttft", "itl", "jitter", "rpm", "tpm", "fail_rate", "fail_kinds", "require_key"]
+    )]
+    pub replay: Option<PathBuf>,
+    /// Fields that decide a match, comma-separated dotted paths (e.g. model,messages)
+    /// [default: the whole body except stream and stream_options].
+    #[arg(long, value_name = "FIELDS", requires = "replay", help_heading = "Replay")]
+    pub match_on: Option<String>,
+    /// Latency of replayed answers: the recorded one, or none.
+    #[arg(long, value_enum, default_value_t = ReplayLatencyArg::Recorded, help_heading = "Replay")]
+    pub replay_latency: ReplayLatencyArg,
+    /// Forward requests the recording cannot answer to this base URL (e.g.
+    /// https://api.openai.com/v1) and append the exchanges to the recording.
+    #[arg(long, value_name = "URL", requires = "replay", help_heading = "Replay")]
+    pub fallthrough: Option<String>,
     #[command(flatten)]
     pub mock: MockArgs,
+}
+
+/// Latency of `serve --replay` answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReplayLatencyArg {
+    /// The recorded TTFT and total latency.
+    Recorded,
+    /// Answer at once.
+    Zero,
 }
 
 /// Knobs of the embedded server, shared by `serve` and by `--mock` runs.

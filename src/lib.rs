@@ -25,10 +25,25 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match command {
         Command::Completions(args) => commands::completions::print(args.shell),
         Command::GenerateDocs(args) => commands::completions::generate_docs(&args.out, printer),
-        Command::Serve(args) => {
-            let config = mock::MockConfig::from_args(&args.mock)?;
-            runtime()?.block_on(commands::serve::run(&args.addr, config, printer))
-        }
+        Command::Serve(args) => match &args.replay {
+            Some(recording) => {
+                let latency = match args.replay_latency {
+                    cli::ReplayLatencyArg::Recorded => mock::replay::ReplayLatency::Recorded,
+                    cli::ReplayLatencyArg::Zero => mock::replay::ReplayLatency::Zero,
+                };
+                let config = mock::replay::ReplayConfig::new(
+                    recording.clone(),
+                    args.match_on.as_deref(),
+                    latency,
+                    args.fallthrough.as_deref(),
+                )?;
+                runtime()?.block_on(commands::serve::run_replay(&args.addr, config, printer))
+            }
+            None => {
+                let config = mock::MockConfig::from_args(&args.mock)?;
+                runtime()?.block_on(commands::serve::run(&args.addr, config, printer))
+            }
+        },
     }
 }
 
