@@ -30,10 +30,140 @@ Register-ArgumentCompleter -Native -CommandName 'llmkit' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('tokens', 'tokens', [CompletionResultType]::ParameterValue, 'Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests')
+            [CompletionResult]::new('cost', 'cost', [CompletionResultType]::ParameterValue, 'Price requests, batch files and usage logs; project monthly spend (offline)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions to stdout')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Write completions/ and man/ (for maintainers; the output is committed)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'llmkit;tokens' {
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'Model whose tokenizer to use (gpt-4o, gpt-4, gpt-oss-120b, ...). Models with no local tokenizer (claude-*, gemini-*, ...) get an estimate, labelled approximate')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Model whose tokenizer to use (gpt-4o, gpt-4, gpt-oss-120b, ...). Models with no local tokenizer (claude-*, gemini-*, ...) get an estimate, labelled approximate')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Encoding to use directly [default: o200k_base]')
+            [CompletionResult]::new('--encoding', '--encoding', [CompletionResultType]::ParameterName, 'Encoding to use directly [default: o200k_base]')
+            [CompletionResult]::new('--truncate', '--truncate', [CompletionResultType]::ParameterName, 'Print the text of the first N tokens (a prefix of the input)')
+            [CompletionResult]::new('--chunk', '--chunk', [CompletionResultType]::ParameterName, 'Split the input into pieces of at most N tokens, printed as JSONL')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]')
+            [CompletionResult]::new('--encode', '--encode', [CompletionResultType]::ParameterName, 'Print the token ids instead of counting')
+            [CompletionResult]::new('--decode', '--decode', [CompletionResultType]::ParameterName, 'Turn token ids (from the arguments or stdin) back into text')
+            [CompletionResult]::new('--messages', '--messages', [CompletionResultType]::ParameterName, 'Read chat requests (JSON request, messages array, or batch JSONL) and count the prompt tokens each will cost, with the chat overhead and tool definitions')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Show how much of the model''s context window the input uses (needs -m)')
+            [CompletionResult]::new('--allow-special', '--allow-special', [CompletionResultType]::ParameterName, 'Treat special-token strings such as `<|endoftext|>` as special tokens (default: text)')
+            [CompletionResult]::new('--hidden', '--hidden', [CompletionResultType]::ParameterName, 'Walk hidden files and directories too')
+            [CompletionResult]::new('--no-ignore', '--no-ignore', [CompletionResultType]::ParameterName, 'Do not respect .gitignore, .ignore and similar files')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'llmkit;cost' {
+            [CompletionResult]::new('--prices', '--prices', [CompletionResultType]::ParameterName, 'Price file merged over the embedded snapshot: a LiteLLM JSON file, or a TOML file of overrides (`[models."name"] input_cost_per_token = ...`)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('prices', 'prices', [CompletionResultType]::ParameterValue, 'List model prices (USD per 1M tokens) and context windows')
+            [CompletionResult]::new('estimate', 'estimate', [CompletionResultType]::ParameterValue, 'What traffic will cost, per request / day / month; several models side by side')
+            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Price usage logs (ledger, recordings, batch outputs, API responses, usage exports)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'llmkit;cost;prices' {
+            [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, 'Only this LiteLLM provider (openai, anthropic, gemini, mistral, deepseek, dashscope, ...)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format')
+            [CompletionResult]::new('--prices', '--prices', [CompletionResultType]::ParameterName, 'Price file merged over the embedded snapshot: a LiteLLM JSON file, or a TOML file of overrides (`[models."name"] input_cost_per_token = ...`)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show a progress bar')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'llmkit;cost;estimate' {
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'Model to price (repeatable; a glob such as `claude-*` compares every match)')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Model to price (repeatable; a glob such as `claude-*` compares every match)')
+            [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'Prompt tokens per request (cached and cache-write tokens included)')
+            [CompletionResult]::new('--prompt-file', '--prompt-file', [CompletionResultType]::ParameterName, 'Count the prompt tokens of this file (sent as one user message) with the tokenizer')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output tokens per request (reasoning tokens included)')
+            [CompletionResult]::new('--cached', '--cached', [CompletionResultType]::ParameterName, 'Of the input, tokens read from the provider''s prompt cache')
+            [CompletionResult]::new('--cache-write', '--cache-write', [CompletionResultType]::ParameterName, 'Of the input, tokens written to the prompt cache (Anthropic cache_creation)')
+            [CompletionResult]::new('--reasoning', '--reasoning', [CompletionResultType]::ParameterName, 'Of the output, reasoning tokens')
+            [CompletionResult]::new('--requests', '--requests', [CompletionResultType]::ParameterName, 'Requests per --per period')
+            [CompletionResult]::new('--per', '--per', [CompletionResultType]::ParameterName, 'The period --requests counts')
+            [CompletionResult]::new('--batch-file', '--batch-file', [CompletionResultType]::ParameterName, 'Price a batch input file (JSONL) before running it: local vs Batch API rates')
+            [CompletionResult]::new('--assume-output', '--assume-output', [CompletionResultType]::ParameterName, 'With --batch-file: expected output tokens per request (the upper bound is max_tokens)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format')
+            [CompletionResult]::new('--prices', '--prices', [CompletionResultType]::ParameterName, 'Price file merged over the embedded snapshot: a LiteLLM JSON file, or a TOML file of overrides (`[models."name"] input_cost_per_token = ...`)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]')
+            [CompletionResult]::new('--batch', '--batch', [CompletionResultType]::ParameterName, 'Price at Batch API rates')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show a progress bar')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'llmkit;cost;report' {
+            [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'Group rows by these keys (repeatable or comma-separated) [default: model]')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only usage at or after this date or RFC 3339 time')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only usage up to this date (inclusive) or RFC 3339 time')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project monthly spend: `month-to-date` (calendar extrapolation, the default) or `trailing-Nd` (average of the last N days, e.g. trailing-7d)')
+            [CompletionResult]::new('--budget', '--budget', [CompletionResultType]::ParameterName, 'Exit 1 when the projected monthly spend exceeds this many USD (implies --project)')
+            [CompletionResult]::new('--fx', '--fx', [CompletionResultType]::ParameterName, 'Add a converted cost column, e.g. `--fx CNY=7.2` (repeatable)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format')
+            [CompletionResult]::new('--prices', '--prices', [CompletionResultType]::ParameterName, 'Price file merged over the embedded snapshot: a LiteLLM JSON file, or a TOML file of overrides (`[models."name"] input_cost_per_token = ...`)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Exit 1 if any line was skipped')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show a progress bar')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'llmkit;cost;help' {
+            [CompletionResult]::new('prices', 'prices', [CompletionResultType]::ParameterValue, 'List model prices (USD per 1M tokens) and context windows')
+            [CompletionResult]::new('estimate', 'estimate', [CompletionResultType]::ParameterValue, 'What traffic will cost, per request / day / month; several models side by side')
+            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Price usage logs (ledger, recordings, batch outputs, API responses, usage exports)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'llmkit;cost;help;prices' {
+            break
+        }
+        'llmkit;cost;help;estimate' {
+            break
+        }
+        'llmkit;cost;help;report' {
+            break
+        }
+        'llmkit;cost;help;help' {
             break
         }
         'llmkit;completions' {
@@ -89,10 +219,30 @@ Register-ArgumentCompleter -Native -CommandName 'llmkit' -ScriptBlock {
             break
         }
         'llmkit;help' {
+            [CompletionResult]::new('tokens', 'tokens', [CompletionResultType]::ParameterValue, 'Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests')
+            [CompletionResult]::new('cost', 'cost', [CompletionResultType]::ParameterValue, 'Price requests, batch files and usage logs; project monthly spend (offline)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions to stdout')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Write completions/ and man/ (for maintainers; the output is committed)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'llmkit;help;tokens' {
+            break
+        }
+        'llmkit;help;cost' {
+            [CompletionResult]::new('prices', 'prices', [CompletionResultType]::ParameterValue, 'List model prices (USD per 1M tokens) and context windows')
+            [CompletionResult]::new('estimate', 'estimate', [CompletionResultType]::ParameterValue, 'What traffic will cost, per request / day / month; several models side by side')
+            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Price usage logs (ledger, recordings, batch outputs, API responses, usage exports)')
+            break
+        }
+        'llmkit;help;cost;prices' {
+            break
+        }
+        'llmkit;help;cost;estimate' {
+            break
+        }
+        'llmkit;help;cost;report' {
             break
         }
         'llmkit;help;completions' {

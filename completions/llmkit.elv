@@ -27,10 +27,130 @@ set edit:completion:arg-completer[llmkit] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand tokens 'Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests'
+            cand cost 'Price requests, batch files and usage logs; project monthly spend (offline)'
             cand completions 'Print shell completions to stdout'
             cand serve 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C'
             cand generate-docs 'Write completions/ and man/ (for maintainers; the output is committed)'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'llmkit;tokens'= {
+            cand -m 'Model whose tokenizer to use (gpt-4o, gpt-4, gpt-oss-120b, ...). Models with no local tokenizer (claude-*, gemini-*, ...) get an estimate, labelled approximate'
+            cand --model 'Model whose tokenizer to use (gpt-4o, gpt-4, gpt-oss-120b, ...). Models with no local tokenizer (claude-*, gemini-*, ...) get an estimate, labelled approximate'
+            cand -e 'Encoding to use directly [default: o200k_base]'
+            cand --encoding 'Encoding to use directly [default: o200k_base]'
+            cand --truncate 'Print the text of the first N tokens (a prefix of the input)'
+            cand --chunk 'Split the input into pieces of at most N tokens, printed as JSONL'
+            cand --format 'Report format'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]'
+            cand --encode 'Print the token ids instead of counting'
+            cand --decode 'Turn token ids (from the arguments or stdin) back into text'
+            cand --messages 'Read chat requests (JSON request, messages array, or batch JSONL) and count the prompt tokens each will cost, with the chat overhead and tool definitions'
+            cand --context 'Show how much of the model''s context window the input uses (needs -m)'
+            cand --allow-special 'Treat special-token strings such as `<|endoftext|>` as special tokens (default: text)'
+            cand --hidden 'Walk hidden files and directories too'
+            cand --no-ignore 'Do not respect .gitignore, .ignore and similar files'
+            cand -v 'More detail on stderr (repeat for more)'
+            cand --verbose 'More detail on stderr (repeat for more)'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'llmkit;cost'= {
+            cand --prices 'Price file merged over the embedded snapshot: a LiteLLM JSON file, or a TOML file of overrides (`[models."name"] input_cost_per_token = ...`)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]'
+            cand -v 'More detail on stderr (repeat for more)'
+            cand --verbose 'More detail on stderr (repeat for more)'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand prices 'List model prices (USD per 1M tokens) and context windows'
+            cand estimate 'What traffic will cost, per request / day / month; several models side by side'
+            cand report 'Price usage logs (ledger, recordings, batch outputs, API responses, usage exports)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'llmkit;cost;prices'= {
+            cand --provider 'Only this LiteLLM provider (openai, anthropic, gemini, mistral, deepseek, dashscope, ...)'
+            cand --format 'Report format'
+            cand --prices 'Price file merged over the embedded snapshot: a LiteLLM JSON file, or a TOML file of overrides (`[models."name"] input_cost_per_token = ...`)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]'
+            cand --no-progress 'Never show a progress bar'
+            cand -v 'More detail on stderr (repeat for more)'
+            cand --verbose 'More detail on stderr (repeat for more)'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'llmkit;cost;estimate'= {
+            cand -m 'Model to price (repeatable; a glob such as `claude-*` compares every match)'
+            cand --model 'Model to price (repeatable; a glob such as `claude-*` compares every match)'
+            cand --input 'Prompt tokens per request (cached and cache-write tokens included)'
+            cand --prompt-file 'Count the prompt tokens of this file (sent as one user message) with the tokenizer'
+            cand --output 'Output tokens per request (reasoning tokens included)'
+            cand --cached 'Of the input, tokens read from the provider''s prompt cache'
+            cand --cache-write 'Of the input, tokens written to the prompt cache (Anthropic cache_creation)'
+            cand --reasoning 'Of the output, reasoning tokens'
+            cand --requests 'Requests per --per period'
+            cand --per 'The period --requests counts'
+            cand --batch-file 'Price a batch input file (JSONL) before running it: local vs Batch API rates'
+            cand --assume-output 'With --batch-file: expected output tokens per request (the upper bound is max_tokens)'
+            cand --format 'Report format'
+            cand --prices 'Price file merged over the embedded snapshot: a LiteLLM JSON file, or a TOML file of overrides (`[models."name"] input_cost_per_token = ...`)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]'
+            cand --batch 'Price at Batch API rates'
+            cand --no-progress 'Never show a progress bar'
+            cand -v 'More detail on stderr (repeat for more)'
+            cand --verbose 'More detail on stderr (repeat for more)'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'llmkit;cost;report'= {
+            cand --by 'Group rows by these keys (repeatable or comma-separated) [default: model]'
+            cand --since 'Only usage at or after this date or RFC 3339 time'
+            cand --until 'Only usage up to this date (inclusive) or RFC 3339 time'
+            cand --project 'Project monthly spend: `month-to-date` (calendar extrapolation, the default) or `trailing-Nd` (average of the last N days, e.g. trailing-7d)'
+            cand --budget 'Exit 1 when the projected monthly spend exceeds this many USD (implies --project)'
+            cand --fx 'Add a converted cost column, e.g. `--fx CNY=7.2` (repeatable)'
+            cand --format 'Report format'
+            cand --prices 'Price file merged over the embedded snapshot: a LiteLLM JSON file, or a TOML file of overrides (`[models."name"] input_cost_per_token = ...`)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]'
+            cand --strict 'Exit 1 if any line was skipped'
+            cand --no-progress 'Never show a progress bar'
+            cand -v 'More detail on stderr (repeat for more)'
+            cand --verbose 'More detail on stderr (repeat for more)'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'llmkit;cost;help'= {
+            cand prices 'List model prices (USD per 1M tokens) and context windows'
+            cand estimate 'What traffic will cost, per request / day / month; several models side by side'
+            cand report 'Price usage logs (ledger, recordings, batch outputs, API responses, usage exports)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'llmkit;cost;help;prices'= {
+        }
+        &'llmkit;cost;help;estimate'= {
+        }
+        &'llmkit;cost;help;report'= {
+        }
+        &'llmkit;cost;help;help'= {
         }
         &'llmkit;completions'= {
             cand --config 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]'
@@ -82,10 +202,25 @@ set edit:completion:arg-completer[llmkit] = {|@words|
             cand --version 'Print version'
         }
         &'llmkit;help'= {
+            cand tokens 'Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests'
+            cand cost 'Price requests, batch files and usage logs; project monthly spend (offline)'
             cand completions 'Print shell completions to stdout'
             cand serve 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C'
             cand generate-docs 'Write completions/ and man/ (for maintainers; the output is committed)'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'llmkit;help;tokens'= {
+        }
+        &'llmkit;help;cost'= {
+            cand prices 'List model prices (USD per 1M tokens) and context windows'
+            cand estimate 'What traffic will cost, per request / day / month; several models side by side'
+            cand report 'Price usage logs (ledger, recordings, batch outputs, API responses, usage exports)'
+        }
+        &'llmkit;help;cost;prices'= {
+        }
+        &'llmkit;help;cost;estimate'= {
+        }
+        &'llmkit;help;cost;report'= {
         }
         &'llmkit;help;completions'= {
         }

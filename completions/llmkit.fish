@@ -29,10 +29,108 @@ complete -c llmkit -n "__fish_llmkit_needs_command" -s v -l verbose -d 'More det
 complete -c llmkit -n "__fish_llmkit_needs_command" -s q -l quiet -d 'Print only results and errors'
 complete -c llmkit -n "__fish_llmkit_needs_command" -s h -l help -d 'Print help'
 complete -c llmkit -n "__fish_llmkit_needs_command" -s V -l version -d 'Print version'
+complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "tokens" -d 'Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests'
+complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "cost" -d 'Price requests, batch files and usage logs; project monthly spend (offline)'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "completions" -d 'Print shell completions to stdout'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "serve" -d 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "generate-docs" -d 'Write completions/ and man/ (for maintainers; the output is committed)'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -s m -l model -d 'Model whose tokenizer to use (gpt-4o, gpt-4, gpt-oss-120b, ...). Models with no local tokenizer (claude-*, gemini-*, ...) get an estimate, labelled approximate' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -s e -l encoding -d 'Encoding to use directly [default: o200k_base]' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -l truncate -d 'Print the text of the first N tokens (a prefix of the input)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -l chunk -d 'Split the input into pieces of at most N tokens, printed as JSONL' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -l format -d 'Report format' -r -f -a "table\t''
+json\t''
+csv\t''
+jsonl\t''"
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -l config -d 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -l encode -d 'Print the token ids instead of counting'
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -l decode -d 'Turn token ids (from the arguments or stdin) back into text'
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -l messages -d 'Read chat requests (JSON request, messages array, or batch JSONL) and count the prompt tokens each will cost, with the chat overhead and tool definitions'
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -l context -d 'Show how much of the model\'s context window the input uses (needs -m)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -l allow-special -d 'Treat special-token strings such as `<|endoftext|>` as special tokens (default: text)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -l hidden -d 'Walk hidden files and directories too'
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -l no-ignore -d 'Do not respect .gitignore, .ignore and similar files'
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -s v -l verbose -d 'More detail on stderr (repeat for more)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -s q -l quiet -d 'Print only results and errors'
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -s h -l help -d 'Print help'
+complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -s V -l version -d 'Print version'
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and not __fish_seen_subcommand_from prices estimate report help" -l prices -d 'Price file merged over the embedded snapshot: a LiteLLM JSON file, or a TOML file of overrides (`[models."name"] input_cost_per_token = ...`)' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and not __fish_seen_subcommand_from prices estimate report help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and not __fish_seen_subcommand_from prices estimate report help" -s v -l verbose -d 'More detail on stderr (repeat for more)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and not __fish_seen_subcommand_from prices estimate report help" -s q -l quiet -d 'Print only results and errors'
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and not __fish_seen_subcommand_from prices estimate report help" -s h -l help -d 'Print help'
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and not __fish_seen_subcommand_from prices estimate report help" -s V -l version -d 'Print version'
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and not __fish_seen_subcommand_from prices estimate report help" -f -a "prices" -d 'List model prices (USD per 1M tokens) and context windows'
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and not __fish_seen_subcommand_from prices estimate report help" -f -a "estimate" -d 'What traffic will cost, per request / day / month; several models side by side'
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and not __fish_seen_subcommand_from prices estimate report help" -f -a "report" -d 'Price usage logs (ledger, recordings, batch outputs, API responses, usage exports)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and not __fish_seen_subcommand_from prices estimate report help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from prices" -l provider -d 'Only this LiteLLM provider (openai, anthropic, gemini, mistral, deepseek, dashscope, ...)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from prices" -l format -d 'Report format' -r -f -a "table\t''
+json\t''
+csv\t''
+jsonl\t''"
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from prices" -l prices -d 'Price file merged over the embedded snapshot: a LiteLLM JSON file, or a TOML file of overrides (`[models."name"] input_cost_per_token = ...`)' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from prices" -l config -d 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from prices" -l no-progress -d 'Never show a progress bar'
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from prices" -s v -l verbose -d 'More detail on stderr (repeat for more)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from prices" -s q -l quiet -d 'Print only results and errors'
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from prices" -s h -l help -d 'Print help'
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from prices" -s V -l version -d 'Print version'
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from estimate" -s m -l model -d 'Model to price (repeatable; a glob such as `claude-*` compares every match)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from estimate" -l input -d 'Prompt tokens per request (cached and cache-write tokens included)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from estimate" -l prompt-file -d 'Count the prompt tokens of this file (sent as one user message) with the tokenizer' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from estimate" -l output -d 'Output tokens per request (reasoning tokens included)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from estimate" -l cached -d 'Of the input, tokens read from the provider\'s prompt cache' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from estimate" -l cache-write -d 'Of the input, tokens written to the prompt cache (Anthropic cache_creation)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from estimate" -l reasoning -d 'Of the output, reasoning tokens' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from estimate" -l requests -d 'Requests per --per period' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from estimate" -l per -d 'The period --requests counts' -r -f -a "day\t''
+month\t''"
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from estimate" -l batch-file -d 'Price a batch input file (JSONL) before running it: local vs Batch API rates' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from estimate" -l assume-output -d 'With --batch-file: expected output tokens per request (the upper bound is max_tokens)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from estimate" -l format -d 'Report format' -r -f -a "table\t''
+json\t''
+csv\t''
+jsonl\t''"
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from estimate" -l prices -d 'Price file merged over the embedded snapshot: a LiteLLM JSON file, or a TOML file of overrides (`[models."name"] input_cost_per_token = ...`)' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from estimate" -l config -d 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from estimate" -l batch -d 'Price at Batch API rates'
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from estimate" -l no-progress -d 'Never show a progress bar'
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from estimate" -s v -l verbose -d 'More detail on stderr (repeat for more)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from estimate" -s q -l quiet -d 'Print only results and errors'
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from estimate" -s h -l help -d 'Print help'
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from estimate" -s V -l version -d 'Print version'
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from report" -l by -d 'Group rows by these keys (repeatable or comma-separated) [default: model]' -r -f -a "model\t''
+provider\t''
+day\t''
+week\t''
+month\t''
+user\t''
+project\t''
+key\t''
+batch\t''"
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from report" -l since -d 'Only usage at or after this date or RFC 3339 time' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from report" -l until -d 'Only usage up to this date (inclusive) or RFC 3339 time' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from report" -l project -d 'Project monthly spend: `month-to-date` (calendar extrapolation, the default) or `trailing-Nd` (average of the last N days, e.g. trailing-7d)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from report" -l budget -d 'Exit 1 when the projected monthly spend exceeds this many USD (implies --project)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from report" -l fx -d 'Add a converted cost column, e.g. `--fx CNY=7.2` (repeatable)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from report" -l format -d 'Report format' -r -f -a "table\t''
+json\t''
+csv\t''
+jsonl\t''"
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from report" -l prices -d 'Price file merged over the embedded snapshot: a LiteLLM JSON file, or a TOML file of overrides (`[models."name"] input_cost_per_token = ...`)' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from report" -l config -d 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from report" -l strict -d 'Exit 1 if any line was skipped'
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from report" -l no-progress -d 'Never show a progress bar'
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from report" -s v -l verbose -d 'More detail on stderr (repeat for more)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from report" -s q -l quiet -d 'Print only results and errors'
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from report" -s h -l help -d 'Print help'
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from report" -s V -l version -d 'Print version'
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from help" -f -a "prices" -d 'List model prices (USD per 1M tokens) and context windows'
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from help" -f -a "estimate" -d 'What traffic will cost, per request / day / month; several models side by side'
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from help" -f -a "report" -d 'Price usage logs (ledger, recordings, batch outputs, API responses, usage exports)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand cost; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c llmkit -n "__fish_llmkit_using_subcommand completions" -l config -d 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]' -r -F
 complete -c llmkit -n "__fish_llmkit_using_subcommand completions" -s v -l verbose -d 'More detail on stderr (repeat for more)'
 complete -c llmkit -n "__fish_llmkit_using_subcommand completions" -s q -l quiet -d 'Print only results and errors'
@@ -65,7 +163,12 @@ complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s v -l ver
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s q -l quiet -d 'Print only results and errors'
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s h -l help -d 'Print help'
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s V -l version -d 'Print version'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from completions serve generate-docs help" -f -a "completions" -d 'Print shell completions to stdout'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from completions serve generate-docs help" -f -a "serve" -d 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from completions serve generate-docs help" -f -a "generate-docs" -d 'Write completions/ and man/ (for maintainers; the output is committed)'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from completions serve generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from tokens cost completions serve generate-docs help" -f -a "tokens" -d 'Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from tokens cost completions serve generate-docs help" -f -a "cost" -d 'Price requests, batch files and usage logs; project monthly spend (offline)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from tokens cost completions serve generate-docs help" -f -a "completions" -d 'Print shell completions to stdout'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from tokens cost completions serve generate-docs help" -f -a "serve" -d 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from tokens cost completions serve generate-docs help" -f -a "generate-docs" -d 'Write completions/ and man/ (for maintainers; the output is committed)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from tokens cost completions serve generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and __fish_seen_subcommand_from cost" -f -a "prices" -d 'List model prices (USD per 1M tokens) and context windows'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and __fish_seen_subcommand_from cost" -f -a "estimate" -d 'What traffic will cost, per request / day / month; several models side by side'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and __fish_seen_subcommand_from cost" -f -a "report" -d 'Price usage logs (ledger, recordings, batch outputs, API responses, usage exports)'

@@ -31,6 +31,11 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests.
+    Tokens(TokensArgs),
+    /// Price requests, batch files and usage logs; project monthly spend (offline).
+    #[command(subcommand_required = true)]
+    Cost(CostArgs),
     /// Print shell completions to stdout.
     Completions(CompletionsArgs),
     /// Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C.
@@ -193,6 +198,178 @@ pub struct MockArgs {
     /// Answer 401 unless the request carries this key (Bearer, x-api-key or api-key).
     #[arg(long, value_name = "KEY")]
     pub require_key: Option<String>,
+}
+
+/// `llmkit tokens`: offline, so no engine flags.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("mode").args(["encode", "decode", "truncate", "chunk", "messages"])))]
+pub struct TokensArgs {
+    /// Files or directories to read (stdin when none, or `-`). With --decode: token ids.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Model whose tokenizer to use (gpt-4o, gpt-4, gpt-oss-120b, ...). Models with no local
+    /// tokenizer (claude-*, gemini-*, ...) get an estimate, labelled approximate.
+    #[arg(short = 'm', long, conflicts_with = "encoding")]
+    pub model: Option<String>,
+    /// Encoding to use directly [default: o200k_base].
+    #[arg(short = 'e', long, value_name = "NAME")]
+    pub encoding: Option<String>,
+    /// Print the token ids instead of counting.
+    #[arg(long)]
+    pub encode: bool,
+    /// Turn token ids (from the arguments or stdin) back into text.
+    #[arg(long)]
+    pub decode: bool,
+    /// Print the text of the first N tokens (a prefix of the input).
+    #[arg(long, value_name = "N")]
+    pub truncate: Option<u64>,
+    /// Split the input into pieces of at most N tokens, printed as JSONL.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub chunk: Option<u64>,
+    /// Read chat requests (JSON request, messages array, or batch JSONL) and count the prompt
+    /// tokens each will cost, with the chat overhead and tool definitions.
+    #[arg(long)]
+    pub messages: bool,
+    /// Show how much of the model's context window the input uses (needs -m).
+    #[arg(long)]
+    pub context: bool,
+    /// Treat special-token strings such as `<|endoftext|>` as special tokens (default: text).
+    #[arg(long)]
+    pub allow_special: bool,
+    /// Walk hidden files and directories too.
+    #[arg(long)]
+    pub hidden: bool,
+    /// Do not respect .gitignore, .ignore and similar files.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Table, help_heading = "Output")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct CostArgs {
+    /// Price file merged over the embedded snapshot: a LiteLLM JSON file, or a TOML file of
+    /// overrides (`[models."name"] input_cost_per_token = ...`).
+    #[arg(long, global = true, env = "LLMKIT_PRICES", value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: CostCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CostCommand {
+    /// List model prices (USD per 1M tokens) and context windows.
+    Prices(CostPricesArgs),
+    /// What traffic will cost, per request / day / month; several models side by side.
+    Estimate(CostEstimateArgs),
+    /// Price usage logs (ledger, recordings, batch outputs, API responses, usage exports).
+    Report(CostReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CostPricesArgs {
+    /// Only models matching this glob (`gpt-4o*`) or substring (`sonnet`).
+    pub pattern: Option<String>,
+    /// Only this LiteLLM provider (openai, anthropic, gemini, mistral, deepseek, dashscope, ...).
+    #[arg(long)]
+    pub provider: Option<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CostEstimateArgs {
+    /// Model to price (repeatable; a glob such as `claude-*` compares every match).
+    #[arg(short = 'm', long = "model", value_name = "MODEL")]
+    pub models: Vec<String>,
+    /// Prompt tokens per request (cached and cache-write tokens included).
+    #[arg(long, value_name = "N")]
+    pub input: Option<u64>,
+    /// Count the prompt tokens of this file (sent as one user message) with the tokenizer.
+    #[arg(long, value_name = "FILE", conflicts_with = "input")]
+    pub prompt_file: Option<PathBuf>,
+    /// Output tokens per request (reasoning tokens included).
+    #[arg(long, value_name = "N")]
+    pub output: Option<u64>,
+    /// Of the input, tokens read from the provider's prompt cache.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub cached: u64,
+    /// Of the input, tokens written to the prompt cache (Anthropic cache_creation).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub cache_write: u64,
+    /// Of the output, reasoning tokens.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub reasoning: u64,
+    /// Requests per --per period.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub requests: u64,
+    /// The period --requests counts.
+    #[arg(long, value_enum, default_value_t = CostPer::Day)]
+    pub per: CostPer,
+    /// Price at Batch API rates.
+    #[arg(long)]
+    pub batch: bool,
+    /// Price a batch input file (JSONL) before running it: local vs Batch API rates.
+    #[arg(long, value_name = "FILE.jsonl", conflicts_with_all = ["input", "prompt_file", "output"])]
+    pub batch_file: Option<PathBuf>,
+    /// With --batch-file: expected output tokens per request (the upper bound is max_tokens).
+    #[arg(long, value_name = "N", requires = "batch_file")]
+    pub assume_output: Option<u64>,
+    #[command(flatten)]
+    pub format: OutputArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CostPer {
+    Day,
+    Month,
+}
+
+#[derive(Debug, Args)]
+pub struct CostReportArgs {
+    /// Usage logs in any mix of formats (`-` is stdin) [default: $LLMKIT_LEDGER or
+    /// $XDG_DATA_HOME/llmkit/usage.jsonl].
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Group rows by these keys (repeatable or comma-separated) [default: model].
+    #[arg(long = "by", value_enum, value_delimiter = ',', value_name = "KEY")]
+    pub by: Vec<CostGroupBy>,
+    /// Only usage at or after this date or RFC 3339 time.
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Only usage up to this date (inclusive) or RFC 3339 time.
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+    /// Project monthly spend: `month-to-date` (calendar extrapolation, the default) or
+    /// `trailing-Nd` (average of the last N days, e.g. trailing-7d).
+    #[arg(long, value_name = "METHOD", num_args = 0..=1, require_equals = true,
+          default_missing_value = "month-to-date")]
+    pub project: Option<String>,
+    /// Exit 1 when the projected monthly spend exceeds this many USD (implies --project).
+    #[arg(long, value_name = "USD")]
+    pub budget: Option<f64>,
+    /// Add a converted cost column, e.g. `--fx CNY=7.2` (repeatable).
+    #[arg(long, value_name = "CUR=RATE")]
+    pub fx: Vec<String>,
+    /// Exit 1 if any line was skipped.
+    #[arg(long)]
+    pub strict: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
+pub enum CostGroupBy {
+    Model,
+    Provider,
+    Day,
+    Week,
+    Month,
+    User,
+    Project,
+    Key,
+    Batch,
 }
 
 /// `llmkit replay`: re-send recorded requests with their timing and compare old vs new.

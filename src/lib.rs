@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod mock;
 pub mod output;
+pub mod pricing;
 pub mod settings;
 pub mod tokenize;
 pub mod usage;
@@ -23,6 +24,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     let Cli { global, command } = cli;
     let printer = Printer::from_global(&global);
     match command {
+        Command::Tokens(args) => {
+            commands::tokens::run(commands::tokens::TokensSettings::resolve(args)?, printer)
+        }
+        Command::Cost(args) => commands::cost::run(settings::cost::CostSettings::resolve(&args)?, printer),
         Command::Completions(args) => commands::completions::print(args.shell),
         Command::GenerateDocs(args) => commands::completions::generate_docs(&args.out, printer),
         Command::Serve(args) => match &args.replay {

@@ -4,6 +4,8 @@
 //! holds clap types past `resolve`, and nothing here touches the network. Keys are never read
 //! here: a [`KeySource`] says where the engine will find one.
 
+pub mod cost;
+
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -4,6 +4,8 @@
 //! requests (the usage ledger and `--record` recordings) is made of [`LedgerLine`]s. The
 //! log-format readers used by `cost report` live here too.
 
+pub mod logs;
+
 use serde::{Deserialize, Serialize};
 
 /// Token usage of one request (or a sum of requests), normalized so one formula prices every

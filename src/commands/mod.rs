@@ -3,3 +3,5 @@
 pub mod completions;
 pub mod replay;
 pub mod serve;
+pub mod tokens;
+pub mod cost;
