@@ -1,7 +1,7 @@
 //! One module per subcommand. Each takes resolved settings and a `Printer`, never the CLI.
 
 pub mod completions;
+pub mod cost;
 pub mod replay;
 pub mod serve;
 pub mod tokens;
-pub mod cost;

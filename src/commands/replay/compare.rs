@@ -36,6 +36,12 @@ impl Pricer for NoPrices {
     }
 }
 
+impl Pricer for crate::pricing::PriceTable {
+    fn cost(&self, model: &str, usage: &Usage, batch: bool) -> Option<f64> {
+        self.resolve(model).map(|r| r.price.cost(usage, batch))
+    }
+}
+
 /// One side's result for one request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Outcome {
@@ -895,6 +901,17 @@ mod tests {
         fn cost(&self, model: &str, usage: &Usage, _batch: bool) -> Option<f64> {
             (model == "m-new" || model == "m-old").then(|| usage.total() as f64 * 0.001)
         }
+    }
+
+    #[test]
+    fn the_price_table_prices_known_models_only() {
+        let table = crate::pricing::PriceTable::load(None).unwrap();
+        let u = Usage { input_tokens: 1_000_000, output_tokens: 1_000_000, ..Usage::default() };
+        let c = Pricer::cost(&table, "gpt-4o-mini", &u, false).unwrap();
+        assert!(c > 0.0);
+        let b = Pricer::cost(&table, "gpt-4o-mini", &u, true).unwrap();
+        assert!(b < c, "batch rates are lower");
+        assert_eq!(Pricer::cost(&table, "no-such-model-xyz", &u, false), None);
     }
 
     #[test]
