@@ -376,7 +376,7 @@ mod tests {
     }
 
     impl Target for FakeModel {
-        async fn send(&self, p: &Planned) -> Outcome {
+        async fn send(&self, p: &Planned, _scheduled: std::time::Instant) -> Outcome {
             if self.fail_every.is_some_and(|n| p.index % n == 0) {
                 return Outcome {
                     ok: false,

@@ -17,9 +17,10 @@ use tokio::sync::mpsc;
 use super::compare::Outcome;
 use super::plan::Planned;
 
-/// Something that answers one planned request: the engine in production, a closure in tests.
+/// Something that answers one planned request: the engine in production, a fake in tests.
+/// `scheduled` is the request's due instant: latencies are measured from it (open loop).
 pub trait Target: Send + Sync + 'static {
-    fn send(&self, request: &Planned) -> impl Future<Output = Outcome> + Send;
+    fn send(&self, request: &Planned, scheduled: std::time::Instant) -> impl Future<Output = Outcome> + Send;
 }
 
 /// One finished request.
@@ -55,13 +56,14 @@ pub async fn run<T: Target>(
     let mut producer = tokio::spawn(async move {
         for request in requests {
             let due = Duration::from_secs_f64(request.due_ms.max(0.0) / 1000.0);
-            tokio::time::sleep_until(start + due).await;
+            let due_at = start + due;
+            tokio::time::sleep_until(due_at).await;
             let sent_at = start.elapsed();
             let lag = sent_at.saturating_sub(due);
             let target = Arc::clone(&target);
             let tx = tx.clone();
             tokio::spawn(async move {
-                let outcome = target.send(&request).await;
+                let outcome = target.send(&request, due_at.into_std()).await;
                 // The receiver outlives every sender; a send error means the run is being
                 // torn down and the result has nowhere to go.
                 let _ = tx.send(Done { request, outcome, sent_at, lag }).await;
@@ -101,7 +103,7 @@ mod tests {
     }
 
     impl Target for Echo {
-        async fn send(&self, request: &Planned) -> Outcome {
+        async fn send(&self, request: &Planned, _scheduled: std::time::Instant) -> Outcome {
             tokio::time::sleep(self.delay).await;
             Outcome { ok: true, output: Some(request.index.to_string()), ..Outcome::default() }
         }
