@@ -31,6 +31,7 @@ set edit:completion:arg-completer[llmkit] = {|@words|
             cand cost 'Price requests, batch files and usage logs; project monthly spend (offline)'
             cand completions 'Print shell completions to stdout'
             cand serve 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C'
+            cand check 'Check every configured profile (or the chosen one): reachable, TLS, key, model, latency, rate-limit headers. Exit code = failure class of the first failing profile'
             cand generate-docs 'Write completions/ and man/ (for maintainers; the output is committed)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -189,6 +190,38 @@ set edit:completion:arg-completer[llmkit] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'llmkit;check'= {
+            cand --profile 'Profile from the config file [env: LLMKIT_PROFILE]'
+            cand --base-url 'Base URL of the API (e.g. http://localhost:8000/v1)'
+            cand --provider 'Wire protocol of the endpoint'
+            cand -m 'Model to request [env: LLMKIT_MODEL]'
+            cand --model 'Model to request [env: LLMKIT_MODEL]'
+            cand --api-key-env 'Name of the environment variable that holds the API key'
+            cand --rpm 'Requests per minute the client allows itself'
+            cand --tpm 'Tokens per minute the client allows itself'
+            cand -j 'Requests in flight at once'
+            cand --concurrency 'Requests in flight at once'
+            cand --max-retries 'Retries per request for transient failures'
+            cand --timeout 'Per-request timeout (e.g. 60s, 2m)'
+            cand --fallback 'Profiles to fall back to, in order, when this one fails or its breaker is open'
+            cand --record 'Append every exchange to this recording (JSONL)'
+            cand --cache 'Answer repeated requests from a local cache: deterministic ones only (temperature 0 or a seed), or `all`'
+            cand --cache-ttl 'How long cached responses stay valid (e.g. 7d, 12h)'
+            cand --cache-dir 'Cache directory [default: $XDG_CACHE_HOME/llmkit/responses]'
+            cand --format 'Report format'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]'
+            cand --mock 'Run against the embedded mock server (no network, no key)'
+            cand --no-ledger 'Do not append to the usage ledger ($LLMKIT_LEDGER or $XDG_DATA_HOME/llmkit/usage.jsonl)'
+            cand --no-progress 'Never show a progress bar'
+            cand -v 'More detail on stderr (repeat for more)'
+            cand --verbose 'More detail on stderr (repeat for more)'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'llmkit;generate-docs'= {
             cand --out 'Directory that receives completions/ and man/'
             cand --config 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]'
@@ -206,6 +239,7 @@ set edit:completion:arg-completer[llmkit] = {|@words|
             cand cost 'Price requests, batch files and usage logs; project monthly spend (offline)'
             cand completions 'Print shell completions to stdout'
             cand serve 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C'
+            cand check 'Check every configured profile (or the chosen one): reachable, TLS, key, model, latency, rate-limit headers. Exit code = failure class of the first failing profile'
             cand generate-docs 'Write completions/ and man/ (for maintainers; the output is committed)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -225,6 +259,8 @@ set edit:completion:arg-completer[llmkit] = {|@words|
         &'llmkit;help;completions'= {
         }
         &'llmkit;help;serve'= {
+        }
+        &'llmkit;help;check'= {
         }
         &'llmkit;help;generate-docs'= {
         }

@@ -33,6 +33,7 @@ complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "tokens" -d 'Count, en
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "cost" -d 'Price requests, batch files and usage logs; project monthly spend (offline)'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "completions" -d 'Print shell completions to stdout'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "serve" -d 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C'
+complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "check" -d 'Check every configured profile (or the chosen one): reachable, TLS, key, model, latency, rate-limit headers. Exit code = failure class of the first failing profile'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "generate-docs" -d 'Write completions/ and man/ (for maintainers; the output is committed)'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -s m -l model -d 'Model whose tokenizer to use (gpt-4o, gpt-4, gpt-oss-120b, ...). Models with no local tokenizer (claude-*, gemini-*, ...) get an estimate, labelled approximate' -r
@@ -157,18 +158,50 @@ complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -s v -l verbose -d 
 complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -s q -l quiet -d 'Print only results and errors'
 complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -s V -l version -d 'Print version'
+complete -c llmkit -n "__fish_llmkit_using_subcommand check" -l profile -d 'Profile from the config file [env: LLMKIT_PROFILE]' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand check" -l base-url -d 'Base URL of the API (e.g. http://localhost:8000/v1)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand check" -l provider -d 'Wire protocol of the endpoint' -r -f -a "openai\t'OpenAI and any OpenAI-compatible endpoint (vLLM, Ollama, OpenRouter, ...)'
+anthropic\t'Anthropic Messages API'
+azure\t'Azure OpenAI (deployment URLs, api-version, api-key header)'
+mock\t'The embedded mock server'"
+complete -c llmkit -n "__fish_llmkit_using_subcommand check" -s m -l model -d 'Model to request [env: LLMKIT_MODEL]' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand check" -l api-key-env -d 'Name of the environment variable that holds the API key' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand check" -l rpm -d 'Requests per minute the client allows itself' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand check" -l tpm -d 'Tokens per minute the client allows itself' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand check" -s j -l concurrency -d 'Requests in flight at once' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand check" -l max-retries -d 'Retries per request for transient failures' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand check" -l timeout -d 'Per-request timeout (e.g. 60s, 2m)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand check" -l fallback -d 'Profiles to fall back to, in order, when this one fails or its breaker is open' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand check" -l record -d 'Append every exchange to this recording (JSONL)' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand check" -l cache -d 'Answer repeated requests from a local cache: deterministic ones only (temperature 0 or a seed), or `all`' -r -f -a "deterministic\t'Only requests with temperature 0 or a seed'
+all\t'Every request, sampled or not'"
+complete -c llmkit -n "__fish_llmkit_using_subcommand check" -l cache-ttl -d 'How long cached responses stay valid (e.g. 7d, 12h)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand check" -l cache-dir -d 'Cache directory [default: $XDG_CACHE_HOME/llmkit/responses]' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand check" -l format -d 'Report format' -r -f -a "table\t''
+json\t''
+csv\t''
+jsonl\t''"
+complete -c llmkit -n "__fish_llmkit_using_subcommand check" -l config -d 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand check" -l mock -d 'Run against the embedded mock server (no network, no key)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand check" -l no-ledger -d 'Do not append to the usage ledger ($LLMKIT_LEDGER or $XDG_DATA_HOME/llmkit/usage.jsonl)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand check" -l no-progress -d 'Never show a progress bar'
+complete -c llmkit -n "__fish_llmkit_using_subcommand check" -s v -l verbose -d 'More detail on stderr (repeat for more)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand check" -s q -l quiet -d 'Print only results and errors'
+complete -c llmkit -n "__fish_llmkit_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c llmkit -n "__fish_llmkit_using_subcommand check" -s V -l version -d 'Print version'
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -l out -d 'Directory that receives completions/ and man/' -r -F
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -l config -d 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]' -r -F
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s v -l verbose -d 'More detail on stderr (repeat for more)'
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s q -l quiet -d 'Print only results and errors'
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s h -l help -d 'Print help'
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s V -l version -d 'Print version'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from tokens cost completions serve generate-docs help" -f -a "tokens" -d 'Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from tokens cost completions serve generate-docs help" -f -a "cost" -d 'Price requests, batch files and usage logs; project monthly spend (offline)'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from tokens cost completions serve generate-docs help" -f -a "completions" -d 'Print shell completions to stdout'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from tokens cost completions serve generate-docs help" -f -a "serve" -d 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from tokens cost completions serve generate-docs help" -f -a "generate-docs" -d 'Write completions/ and man/ (for maintainers; the output is committed)'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from tokens cost completions serve generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from tokens cost completions serve check generate-docs help" -f -a "tokens" -d 'Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from tokens cost completions serve check generate-docs help" -f -a "cost" -d 'Price requests, batch files and usage logs; project monthly spend (offline)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from tokens cost completions serve check generate-docs help" -f -a "completions" -d 'Print shell completions to stdout'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from tokens cost completions serve check generate-docs help" -f -a "serve" -d 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from tokens cost completions serve check generate-docs help" -f -a "check" -d 'Check every configured profile (or the chosen one): reachable, TLS, key, model, latency, rate-limit headers. Exit code = failure class of the first failing profile'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from tokens cost completions serve check generate-docs help" -f -a "generate-docs" -d 'Write completions/ and man/ (for maintainers; the output is committed)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from tokens cost completions serve check generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c llmkit -n "__fish_llmkit_using_subcommand help; and __fish_seen_subcommand_from cost" -f -a "prices" -d 'List model prices (USD per 1M tokens) and context windows'
 complete -c llmkit -n "__fish_llmkit_using_subcommand help; and __fish_seen_subcommand_from cost" -f -a "estimate" -d 'What traffic will cost, per request / day / month; several models side by side'
 complete -c llmkit -n "__fish_llmkit_using_subcommand help; and __fish_seen_subcommand_from cost" -f -a "report" -d 'Price usage logs (ledger, recordings, batch outputs, API responses, usage exports)'

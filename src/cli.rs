@@ -40,6 +40,9 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C.
     Serve(Box<ServeArgs>),
+    /// Check every configured profile (or the chosen one): reachable, TLS, key, model,
+    /// latency, rate-limit headers. Exit code = failure class of the first failing profile.
+    Check(CheckArgs),
     /// Write completions/ and man/ (for maintainers; the output is committed).
     #[command(hide = true)]
     GenerateDocs(GenerateDocsArgs),
@@ -88,6 +91,28 @@ pub struct EngineArgs {
     /// Append every exchange to this recording (JSONL).
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+    /// Do not append to the usage ledger ($LLMKIT_LEDGER or $XDG_DATA_HOME/llmkit/usage.jsonl).
+    #[arg(long)]
+    pub no_ledger: bool,
+    /// Answer repeated requests from a local cache: deterministic ones only (temperature 0
+    /// or a seed), or `all`.
+    #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "deterministic", value_name = "WHICH")]
+    pub cache: Option<CacheMode>,
+    /// How long cached responses stay valid (e.g. 7d, 12h).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub cache_ttl: Option<std::time::Duration>,
+    /// Cache directory [default: $XDG_CACHE_HOME/llmkit/responses].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// Which requests `--cache` answers from the local cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CacheMode {
+    /// Only requests with temperature 0 or a seed.
+    Deterministic,
+    /// Every request, sampled or not.
+    All,
 }
 
 /// Flags of every subcommand that prints a report.
@@ -122,6 +147,14 @@ pub enum ProviderKind {
     Azure,
     /// The embedded mock server.
     Mock,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

@@ -7,10 +7,12 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod engine;
 pub mod error;
 pub mod mock;
 pub mod output;
 pub mod pricing;
+pub mod provider;
 pub mod settings;
 pub mod tokenize;
 pub mod usage;
@@ -30,6 +32,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Cost(args) => commands::cost::run(settings::cost::CostSettings::resolve(&args)?, printer),
         Command::Completions(args) => commands::completions::print(args.shell),
         Command::GenerateDocs(args) => commands::completions::generate_docs(&args.out, printer),
+        Command::Check(args) => {
+            let config = config::Config::load(global.config.as_deref())?;
+            let targets = commands::check::targets(&args, &config)?;
+            runtime()?.block_on(commands::check::run(targets, args.output, printer))
+        }
         Command::Serve(args) => match &args.replay {
             Some(recording) => {
                 let latency = match args.replay_latency {

@@ -9,6 +9,7 @@ pub mod cost;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::cli::CacheMode;
 use crate::cli::{EngineArgs, ProviderKind};
 use crate::config::{Config, Profile};
 use crate::error::Error;
@@ -52,7 +53,22 @@ pub struct EngineSettings {
     /// Run against the embedded mock started in-process.
     pub mock: bool,
     pub record: Option<PathBuf>,
+    /// The usage ledger to append to; `None` with `--no-ledger` and for `--mock` runs.
+    /// Commands that never keep a ledger (bench) pass `LedgerMode::Off` to the engine.
+    pub ledger: Option<PathBuf>,
+    /// The response cache, when `--cache` is given.
+    pub cache: Option<CacheSettings>,
 }
+
+/// The response cache (`--cache`, `--cache-ttl`, `--cache-dir`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CacheSettings {
+    pub mode: CacheMode,
+    pub ttl: Duration,
+    pub dir: PathBuf,
+}
+
+pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
 pub const DEFAULT_MAX_RETRIES: u32 = 5;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
@@ -83,6 +99,10 @@ impl EngineSettings {
             fallback,
             mock,
             record,
+            no_ledger,
+            cache,
+            cache_ttl,
+            cache_dir,
         } = args;
 
         let primary_name = profile.clone().or_else(|| config.default_profile.clone());
@@ -148,6 +168,22 @@ impl EngineSettings {
             timeout: timeout.or(profile_timeout).unwrap_or(DEFAULT_TIMEOUT),
             mock: *mock,
             record: record.clone(),
+            ledger: if *no_ledger || *mock { None } else { ledger_path(env) },
+            cache: match cache {
+                Some(mode) => Some(CacheSettings {
+                    mode: *mode,
+                    ttl: cache_ttl.unwrap_or(DEFAULT_CACHE_TTL),
+                    dir: match cache_dir {
+                        Some(d) => d.clone(),
+                        None => env_dir(env, "XDG_CACHE_HOME", ".cache")
+                            .map(|d| d.join("llmkit").join("responses"))
+                            .ok_or_else(|| {
+                                Error::usage("--cache needs --cache-dir (no $XDG_CACHE_HOME or $HOME)")
+                            })?,
+                    },
+                }),
+                None => None,
+            },
         };
         settings.validate()?;
         Ok(settings)
@@ -164,6 +200,11 @@ impl EngineSettings {
         if self.concurrency == Some(0) {
             return Err(Error::usage("--concurrency must be at least 1").into());
         }
+        if let Some(c) = &self.cache {
+            if c.ttl < Duration::from_secs(1) {
+                return Err(Error::usage("--cache-ttl must be at least 1s").into());
+            }
+        }
         if self.timeout.is_zero() {
             return Err(Error::usage("--timeout must be greater than zero").into());
         }
@@ -173,6 +214,22 @@ impl EngineSettings {
     /// The primary endpoint.
     pub fn primary(&self) -> &EndpointSettings {
         &self.endpoints[0]
+    }
+}
+
+/// `$LLMKIT_LEDGER`, else `$XDG_DATA_HOME/llmkit/usage.jsonl` (`~/.local/share/...`).
+fn ledger_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    match env("LLMKIT_LEDGER").filter(|v| !v.is_empty()) {
+        Some(p) => Some(PathBuf::from(p)),
+        None => env_dir(env, "XDG_DATA_HOME", ".local/share").map(|d| d.join("llmkit").join("usage.jsonl")),
+    }
+}
+
+/// `$VAR`, else `$HOME/<fallback>`, through the given environment lookup.
+fn env_dir(env: &dyn Fn(&str) -> Option<String>, var: &str, fallback: &str) -> Option<PathBuf> {
+    match env(var).filter(|v| !v.is_empty()) {
+        Some(v) => Some(PathBuf::from(v)),
+        None => env("HOME").filter(|h| !h.is_empty()).map(|h| PathBuf::from(h).join(fallback)),
     }
 }
 
@@ -321,6 +378,30 @@ mod tests {
         assert!(s.mock);
         assert_eq!(s.primary().base_url, None);
         assert_eq!(s.primary().key, KeySource::None);
+    }
+
+    #[test]
+    fn ledger_and_cache_paths_follow_env() {
+        let s = resolve(EngineArgs::default(), "", &[("HOME", "/h")]).unwrap();
+        assert_eq!(s.ledger, Some(PathBuf::from("/h/.local/share/llmkit/usage.jsonl")));
+        let s = resolve(EngineArgs::default(), "", &[("HOME", "/h"), ("LLMKIT_LEDGER", "/l.jsonl")]).unwrap();
+        assert_eq!(s.ledger, Some(PathBuf::from("/l.jsonl")));
+        let s = resolve(EngineArgs { no_ledger: true, ..Default::default() }, "", &[("HOME", "/h")]).unwrap();
+        assert_eq!(s.ledger, None);
+        let s = resolve(EngineArgs { mock: true, ..Default::default() }, "", &[("HOME", "/h")]).unwrap();
+        assert_eq!(s.ledger, None, "mock runs keep no ledger");
+        assert_eq!(s.cache, None);
+        let args = EngineArgs { cache: Some(CacheMode::Deterministic), ..Default::default() };
+        let s = resolve(args, "", &[("HOME", "/h"), ("XDG_CACHE_HOME", "/c")]).unwrap();
+        let c = s.cache.unwrap();
+        assert_eq!(c.dir, PathBuf::from("/c/llmkit/responses"));
+        assert_eq!(c.ttl, DEFAULT_CACHE_TTL);
+        let args = EngineArgs {
+            cache: Some(CacheMode::All),
+            cache_ttl: Some(Duration::from_millis(10)),
+            ..Default::default()
+        };
+        assert!(resolve(args, "", &[("HOME", "/h")]).is_err());
     }
 
     #[test]
