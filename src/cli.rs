@@ -40,6 +40,8 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C.
     Serve(Box<ServeArgs>),
+    /// Re-send recorded requests (with their timing) to another endpoint or model and compare.
+    Replay(Box<ReplayArgs>),
     /// Check every configured profile (or the chosen one): reachable, TLS, key, model,
     /// latency, rate-limit headers. Exit code = failure class of the first failing profile.
     Check(CheckArgs),
@@ -444,9 +446,30 @@ pub struct ReplayArgs {
     #[arg(long, env = "LLMKIT_PRICES", value_name = "FILE")]
     pub prices: Option<PathBuf>,
     #[command(flatten)]
+    pub mock_knobs: ReplayMockArgs,
+    #[command(flatten)]
     pub engine: EngineArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// Knobs of the embedded server for `replay --mock` (the full set is on `llmkit serve`):
+/// enough to stand in for "another model" in a rehearsal of a model switch.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Mock server (with --mock)")]
+pub struct ReplayMockArgs {
+    /// Seed of the mock's replies (another seed answers differently).
+    #[arg(long, value_name = "N", requires = "mock")]
+    pub mock_seed: Option<u64>,
+    /// Mock reply length in tokens when a request sets no max_tokens.
+    #[arg(long, value_name = "N", requires = "mock")]
+    pub mock_reply_tokens: Option<u32>,
+    /// Mock delay before the first token, e.g. 150ms.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", requires = "mock")]
+    pub mock_ttft: Option<std::time::Duration>,
+    /// Mock delay between tokens, e.g. 5ms.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", requires = "mock")]
+    pub mock_itl: Option<std::time::Duration>,
 }
 
 /// Input formats `replay` reads.

@@ -37,6 +37,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             let targets = commands::check::targets(&args, &config)?;
             runtime()?.block_on(commands::check::run(targets, args.output, printer))
         }
+        Command::Replay(args) => {
+            let config = config::Config::load(global.config.as_deref())?;
+            commands::replay::run(commands::replay::ReplaySettings::resolve(&args, &config)?, printer)
+        }
         Command::Serve(args) => match &args.replay {
             Some(recording) => {
                 let latency = match args.replay_latency {

@@ -57,6 +57,8 @@ pub struct Outcome {
     pub error: Option<String>,
     /// Billed at Batch API rates.
     pub batch: bool,
+    /// For a failure of the replay: the exit code of its class (2, 3, 4 or 5).
+    pub exit_code: Option<u8>,
 }
 
 impl Outcome {
@@ -74,6 +76,7 @@ impl Outcome {
             output: if ok { line.response.as_ref().and_then(output_text) } else { None },
             error: line.error.clone(),
             batch: line.batch,
+            exit_code: None,
         }
     }
 
@@ -265,7 +268,8 @@ impl Latency {
             return LatencySummary::default();
         };
         let ms = |us: u64| us as f64 / 1000.0;
-        let q = |q: f64| Some(ms(h.value_at_quantile(q)));
+        // HDR reports the top of a value's bucket; never above the exact maximum.
+        let q = |q: f64| Some(ms(h.value_at_quantile(q).min(self.max_us)));
         LatencySummary {
             count: h.len(),
             mean: Some(self.sum_us as f64 / h.len() as f64 / 1000.0),
@@ -420,6 +424,15 @@ pub struct Change {
     pub diff: Option<String>,
 }
 
+/// The first failed request of the replay (decides the exit code when all failed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FirstFailure {
+    pub index: usize,
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub exit_code: Option<u8>,
+}
+
 /// The whole report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
@@ -431,6 +444,8 @@ pub struct Report {
     /// New cost relative to old in percent (`+12.5` = 12.5% more), when both are known.
     pub cost_change_pct: Option<f64>,
     pub changes: Vec<Change>,
+    #[serde(skip)]
+    pub first_failure: Option<FirstFailure>,
 }
 
 /// Builds the report request by request as replies arrive.
@@ -444,6 +459,7 @@ pub struct Comparison<'p> {
     similarity_sum: f64,
     json_valid: u64,
     changes: Vec<Change>,
+    first_failure: Option<FirstFailure>,
 }
 
 impl<'p> Comparison<'p> {
@@ -458,6 +474,7 @@ impl<'p> Comparison<'p> {
             similarity_sum: 0.0,
             json_valid: 0,
             changes: Vec::new(),
+            first_failure: None,
         }
     }
 
@@ -472,6 +489,14 @@ impl<'p> Comparison<'p> {
 
     pub fn add(&mut self, p: &Planned, new: &Outcome) {
         self.new.add(new, self.pricer);
+        if !new.ok && self.first_failure.as_ref().is_none_or(|f| f.index > p.index) {
+            self.first_failure = Some(FirstFailure {
+                index: p.index,
+                status: new.status,
+                error: new.error.clone(),
+                exit_code: new.exit_code,
+            });
+        }
         let Some(old) = Self::old_outcome(p) else { return };
         self.any_old = true;
         self.old.add(&old, self.pricer);
@@ -540,6 +565,7 @@ impl<'p> Comparison<'p> {
             outputs: self.outputs,
             cost_change_pct,
             changes: self.changes,
+            first_failure: self.first_failure,
         }
     }
 }
@@ -615,7 +641,11 @@ pub fn rows(r: &Report) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
     let old = r.old.as_ref();
     let num = |v: u64| v.to_string();
-    let ms = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1}"));
+    let ms = |v: Option<f64>| match v {
+        Some(v) if v < 10.0 => format!("{v:.2}"),
+        Some(v) => format!("{v:.1}"),
+        None => "-".to_string(),
+    };
     let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1}%"));
     let delta_pct = |a: Option<f64>, b: Option<f64>| match (a, b) {
         (Some(a), Some(b)) if a > 0.0 => format!("{:+.1}%", 100.0 * (b - a) / a),
@@ -758,6 +788,7 @@ mod tests {
             output: Some(content.into()),
             error: None,
             batch: false,
+            exit_code: None,
         }
     }
 

@@ -13,6 +13,7 @@ pub mod normalize;
 pub mod plan;
 pub mod schedule;
 pub mod synth;
+pub mod target;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -21,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::cli::{Format, ReplayArgs, ReplayInputFormat};
+use crate::cli::{Format, ReplayArgs, ReplayInputFormat, ReplayMockArgs};
 use crate::error::{Error, ExitStatus};
 use crate::output::Printer;
 use compare::{Comparison, Gates, LatencySummary, Pricer, Report, Verdict};
@@ -59,6 +60,7 @@ impl ReplayOptions {
             fail_on_change,
             fail_on_cost_increase,
             prices: _,
+            mock_knobs: _,
             engine,
             output,
         } = args;
@@ -139,6 +141,116 @@ impl ReplayOptions {
             no_progress,
         })
     }
+}
+
+/// Everything `replay` needs, validated before any I/O.
+#[derive(Debug, Clone)]
+pub struct ReplaySettings {
+    pub options: ReplayOptions,
+    pub engine: crate::settings::EngineSettings,
+    /// Knobs of the embedded server for `--mock` runs.
+    pub mock: Option<crate::mock::MockConfig>,
+    /// `--prices` / `LLMKIT_PRICES`.
+    pub prices: Option<PathBuf>,
+}
+
+impl ReplaySettings {
+    pub fn resolve(args: &ReplayArgs, config: &crate::config::Config) -> anyhow::Result<Self> {
+        let engine = crate::settings::EngineSettings::resolve(&args.engine, config)?;
+        let default_model = engine.primary().model.clone();
+        let options = ReplayOptions::resolve(args, default_model)?;
+        let ReplayMockArgs { mock_seed, mock_reply_tokens, mock_ttft, mock_itl } = &args.mock_knobs;
+        let mock = if engine.mock {
+            let mut m = crate::mock::MockConfig::default();
+            if let Some(seed) = mock_seed {
+                m.seed = *seed;
+            }
+            if let Some(n) = mock_reply_tokens {
+                if *n == 0 || *n > crate::mock::MAX_REPLY_TOKENS {
+                    return Err(Error::usage(format!(
+                        "--mock-reply-tokens must be between 1 and {}",
+                        crate::mock::MAX_REPLY_TOKENS
+                    ))
+                    .into());
+                }
+                m.reply_tokens = *n;
+            }
+            if let Some(d) = mock_ttft {
+                m.ttft = *d;
+            }
+            if let Some(d) = mock_itl {
+                m.itl = *d;
+            }
+            Some(m)
+        } else {
+            None
+        };
+        Ok(ReplaySettings { options, engine, mock, prices: args.prices.clone() })
+    }
+}
+
+/// `llmkit replay`: read, plan, send on schedule through the engine, compare, print.
+pub fn run(settings: ReplaySettings, printer: Printer) -> anyhow::Result<ExitStatus> {
+    let ReplaySettings { options, engine, mock, prices } = settings;
+    let (format, plan) = load_plan(&options, &printer)?;
+    warn_bad_lines(&printer, &options.input, &plan.bad_lines);
+    if plan.requests.is_empty() {
+        return Err(Error::usage(format!(
+            "{}: nothing to replay ({} bad lines, {} filtered out)",
+            options.input.display(),
+            plan.bad_lines.len(),
+            plan.filtered_out
+        ))
+        .into());
+    }
+    let table = crate::pricing::PriceTable::load(prices.as_deref())?;
+    let total = plan.requests.len() as u64;
+    let span_s = plan.requests.iter().map(|r| r.due_ms).fold(0.0, f64::max) / 1000.0;
+    printer.info(format!(
+        "replaying {total} requests from {} ({}) over {span_s:.1} s",
+        options.input.display(),
+        format.name()
+    ));
+    let bad = plan.bad_lines.clone();
+    let filtered_out = plan.filtered_out;
+    let rt = crate::runtime()?;
+    let parts = rt.block_on(async {
+        let engine = crate::engine::Engine::new(
+            engine,
+            crate::engine::EngineOptions {
+                command: "replay",
+                ledger: crate::engine::LedgerMode::Auto,
+                printer,
+                mock,
+                ..crate::engine::EngineOptions::default()
+            },
+        )
+        .await?;
+        let bar = crate::output::progress::bar(
+            &printer,
+            options.no_progress,
+            Some(total),
+            "{spinner} replay [{bar:30}] {pos}/{len} {elapsed_precise}",
+        );
+        let stop = async {
+            // Without a signal handler Ctrl-C kills the process; with one, the report of what
+            // was sent so far is still printed.
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        let target = Arc::new(target::EngineTarget { engine: engine.clone() });
+        let parts = execute(plan, target, &table, options.diff, stop, || bar.inc(1)).await;
+        bar.finish_and_clear();
+        engine.flush().await;
+        anyhow::Ok(parts)
+    })?;
+    let report = assemble(&options, format, bad, filtered_out, parts);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    write_report(&mut out, &report, options.format, printer.stdout_tty)?;
+    out.flush()?;
+    exit_status(&report, &options.gates, &printer)
 }
 
 /// Read the input and build the plan. Bad lines are kept in the plan for the report.
@@ -308,10 +420,8 @@ pub fn exit_status(r: &ReplayReport, gates: &Gates, printer: &Printer) -> anyhow
     }
     let new = &r.report.new;
     if new.requests > 0 && new.succeeded == 0 {
-        if let Some(first) = r.report.changes.iter().find(|c| c.new_status.is_some() || c.error.is_some()) {
-            if let Some(err) = failure_class(first.new_status, first.error.as_deref()) {
-                return Err(err.into());
-            }
+        if let Some(f) = &r.report.first_failure {
+            return Err(failure_class(f).into());
         }
     }
     if new.errors > 0 {
@@ -321,15 +431,19 @@ pub fn exit_status(r: &ReplayReport, gates: &Gates, printer: &Printer) -> anyhow
     Ok(ExitStatus::Success)
 }
 
-/// The error class of a failed request, from its status (DESIGN.md exit codes).
-fn failure_class(status: Option<u16>, message: Option<&str>) -> Option<Error> {
-    let message = message.unwrap_or("request failed").to_string();
-    match status {
-        Some(s @ (401 | 403)) => Some(Error::Auth { status: s, message }),
-        Some(s @ 400..=499) if s != 408 && s != 409 && s != 429 => {
-            Some(Error::Rejected { status: s, message })
+/// The error class of a failed request: its own exit code when the engine classified it,
+/// else from its HTTP status (DESIGN.md exit codes).
+fn failure_class(f: &compare::FirstFailure) -> Error {
+    let message = f.error.clone().unwrap_or_else(|| "request failed".to_string());
+    let status = f.status.unwrap_or(0);
+    match (f.exit_code, f.status) {
+        (Some(2), _) => Error::Usage(message),
+        (Some(3), _) | (None, Some(401 | 403)) => Error::Auth { status, message },
+        (Some(4), _) => Error::Rejected { status, message },
+        (None, Some(s)) if (400..500).contains(&s) && !matches!(s, 408 | 409 | 429) => {
+            Error::Rejected { status, message }
         }
-        _ => Some(Error::Unavailable(message)),
+        _ => Error::Unavailable(message),
     }
 }
 
@@ -403,6 +517,7 @@ mod tests {
                 output: Some(text),
                 error: None,
                 batch: false,
+                exit_code: None,
             }
         }
     }
