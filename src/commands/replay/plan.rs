@@ -9,7 +9,7 @@
 use serde_json::{Map, Value};
 
 use super::input::{BadLine, Item, Payload};
-use super::normalize::{canonical_number, get_path};
+use super::normalize::canonical_number;
 use super::synth::Synthesizer;
 use crate::usage::LedgerLine;
 
@@ -266,11 +266,6 @@ pub fn build(
         plan.requests.push(Planned { index, line, id, offset_ms, due_ms, url, body, recorded, trace_tokens });
     }
     Ok(plan)
-}
-
-/// The model a request asks for (for pricing and reports).
-pub fn body_model(body: &Value) -> Option<&str> {
-    get_path(body, "model").and_then(Value::as_str)
 }
 
 #[cfg(test)]
