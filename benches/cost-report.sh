@@ -30,13 +30,15 @@ run() {
   t0=$(date +%s.%N)
   /usr/bin/time -v -o "$TMP/time" "$@" > "$TMP/out.$label"
   t1=$(date +%s.%N)
-  local rss
+  local rss cpu
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$TMP/time")
-  echo "$label $(echo "$t1 - $t0" | bc -l) $rss $(stat -c %s "$file")" >> "$TMP/runs"
+  cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {print s}' "$TMP/time")
+  echo "$label $(echo "$t1 - $t0" | bc -l) $rss $(stat -c %s "$file") $cpu" >> "$TMP/runs"
 }
 
 for i in $(seq "$REPEATS"); do
   run llmkit "$LEDGER" "$LLMKIT" -q cost report --format json "$LEDGER"
+  LLMKIT_COST_THREADS=1 run llmkit-1thread "$LEDGER" "$LLMKIT" -q cost report --format json "$LEDGER"
   run python "$LEDGER" python3 benches/report.py data/prices.json "$LEDGER"
 done
 run llmkit-prefix "$SMALL" "$LLMKIT" -q cost report --format json "$SMALL"
@@ -44,22 +46,26 @@ run python-prefix "$SMALL" python3 benches/report.py data/prices.json "$SMALL"
 
 python3 - "$TMP/runs" "$TMP/out.llmkit" "$TMP/out.python" <<'PY'
 import json, statistics, sys
-runs = {}
+runs, cpu = {}, {}
 for line in open(sys.argv[1]):
-    label, wall, rss, size = line.split()
+    label, wall, rss, size, secs = line.split()
     runs.setdefault(label, []).append((float(wall), int(rss), int(size)))
+    cpu.setdefault(label, []).append(float(secs))
 ours = json.load(open(sys.argv[2]))["total"]["cost_usd"]
 theirs = float([l for l in open(sys.argv[3]) if l.startswith("TOTAL")][0].split()[1])
 size = runs["llmkit"][0][2]
 print(f"file: {size / 1e6:.0f} MB, {len(runs['llmkit'])} runs each (median wall time)")
 med = {}
-for label in ("llmkit", "python"):
+for label in ("llmkit", "llmkit-1thread", "python"):
     walls = [w for w, _, _ in runs[label]]
     med[label] = statistics.median(walls)
+    c = statistics.median(cpu[label])
     rss = max(r for _, r, _ in runs[label])
-    print(f"{label:7} median {med[label]:7.2f} s  {size / 1e6 / med[label]:7.1f} MB/s  peak RSS {rss / 1024:7.1f} MiB"
+    print(f"{label:14} median {med[label]:7.2f} s  {size / 1e6 / med[label]:7.1f} MB/s  "
+          f"CPU {c:6.2f} s ({size / 1e6 / c:6.1f} MB per CPU-second)  peak RSS {rss / 1024:6.1f} MiB"
           f"  (runs: {', '.join(f'{w:.2f}' for w in walls)})")
-print(f"ratio: llmkit is {med['python'] / med['llmkit']:.1f}x faster than the Python script")
+print(f"ratio (wall): llmkit is {med['python'] / med['llmkit']:.1f}x faster than the Python script "
+      f"({med['python'] / med['llmkit-1thread']:.1f}x on one thread)")
 for label in ("llmkit", "python"):
     small = runs[label + "-prefix"][0]
     big = max(r for _, r, _ in runs[label])

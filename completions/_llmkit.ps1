@@ -30,6 +30,7 @@ Register-ArgumentCompleter -Native -CommandName 'llmkit' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('chat', 'chat', [CompletionResultType]::ParameterValue, 'Send a prompt (arguments and/or stdin) and stream the answer to stdout')
             [CompletionResult]::new('tokens', 'tokens', [CompletionResultType]::ParameterValue, 'Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests')
             [CompletionResult]::new('cost', 'cost', [CompletionResultType]::ParameterValue, 'Price requests, batch files and usage logs; project monthly spend (offline)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions to stdout')
@@ -38,6 +39,64 @@ Register-ArgumentCompleter -Native -CommandName 'llmkit' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check every configured profile (or the chosen one): reachable, TLS, key, model, latency, rate-limit headers. Exit code = failure class of the first failing profile')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Write completions/ and man/ (for maintainers; the output is committed)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'llmkit;chat' {
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'System prompt')
+            [CompletionResult]::new('--system', '--system', [CompletionResultType]::ParameterName, 'System prompt')
+            [CompletionResult]::new('--temperature', '--temperature', [CompletionResultType]::ParameterName, 'Sampling temperature (0..2)')
+            [CompletionResult]::new('--top-p', '--top-p', [CompletionResultType]::ParameterName, 'Nucleus sampling probability mass (0..1)')
+            [CompletionResult]::new('--max-tokens', '--max-tokens', [CompletionResultType]::ParameterName, 'Upper bound on output tokens')
+            [CompletionResult]::new('--stop', '--stop', [CompletionResultType]::ParameterName, 'Stop sequence (repeatable)')
+            [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed for (best-effort) deterministic sampling')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Extra request-body field, `key=value` (repeatable); a JSON value is sent as JSON, anything else as a string')
+            [CompletionResult]::new('--option', '--option', [CompletionResultType]::ParameterName, 'Extra request-body field, `key=value` (repeatable); a JSON value is sent as JSON, anything else as a string')
+            [CompletionResult]::new('--messages', '--messages', [CompletionResultType]::ParameterName, 'A JSON file holding the whole messages array (`-` for stdin)')
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Structured output: a JSON Schema file; the reply is validated against it')
+            [CompletionResult]::new('--tools', '--tools', [CompletionResultType]::ParameterName, 'Function definitions (JSON array); tool calls are printed as JSON lines, exit 10')
+            [CompletionResult]::new('--tool', '--tool', [CompletionResultType]::ParameterName, 'Run this local command for tool NAME (repeatable): the call''s arguments go to its stdin as JSON, its stdout goes back to the model')
+            [CompletionResult]::new('--max-tool-rounds', '--max-tool-rounds', [CompletionResultType]::ParameterName, 'Most model/tool round trips before giving up (with --tool)')
+            [CompletionResult]::new('--cid', '--cid', [CompletionResultType]::ParameterName, 'Continue the conversation with this id')
+            [CompletionResult]::new('--session', '--session', [CompletionResultType]::ParameterName, 'Continue (or start) the conversation with this name')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile from the config file [env: LLMKIT_PROFILE]')
+            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'Base URL of the API (e.g. http://localhost:8000/v1)')
+            [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, 'Wire protocol of the endpoint')
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'Model to request [env: LLMKIT_MODEL]')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Model to request [env: LLMKIT_MODEL]')
+            [CompletionResult]::new('--api-key-env', '--api-key-env', [CompletionResultType]::ParameterName, 'Name of the environment variable that holds the API key')
+            [CompletionResult]::new('--rpm', '--rpm', [CompletionResultType]::ParameterName, 'Requests per minute the client allows itself')
+            [CompletionResult]::new('--tpm', '--tpm', [CompletionResultType]::ParameterName, 'Tokens per minute the client allows itself')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Requests in flight at once')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Requests in flight at once')
+            [CompletionResult]::new('--max-retries', '--max-retries', [CompletionResultType]::ParameterName, 'Retries per request for transient failures')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-request timeout (e.g. 60s, 2m)')
+            [CompletionResult]::new('--fallback', '--fallback', [CompletionResultType]::ParameterName, 'Profiles to fall back to, in order, when this one fails or its breaker is open')
+            [CompletionResult]::new('--record', '--record', [CompletionResultType]::ParameterName, 'Append every exchange to this recording (JSONL)')
+            [CompletionResult]::new('--cache', '--cache', [CompletionResultType]::ParameterName, 'Answer repeated requests from a local cache: deterministic ones only (temperature 0 or a seed), or `all`')
+            [CompletionResult]::new('--cache-ttl', '--cache-ttl', [CompletionResultType]::ParameterName, 'How long cached responses stay valid (e.g. 7d, 12h)')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: $XDG_CACHE_HOME/llmkit/responses]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'JSON mode: ask for a JSON object and check the reply parses')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Continue the most recent conversation')
+            [CompletionResult]::new('--continue', '--continue', [CompletionResultType]::ParameterName, 'Continue the most recent conversation')
+            [CompletionResult]::new('--no-save', '--no-save', [CompletionResultType]::ParameterName, 'Do not save this exchange as a conversation')
+            [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List saved conversations and exit')
+            [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'After the answer, one usage line on stderr: tokens, cost, latency, TTFT, retries')
+            [CompletionResult]::new('--usage', '--usage', [CompletionResultType]::ParameterName, 'After the answer, one usage line on stderr: tokens, cost, latency, TTFT, retries')
+            [CompletionResult]::new('--raw', '--raw', [CompletionResultType]::ParameterName, 'Print the provider''s full response JSON instead of the text')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request that would be sent (key redacted) and exit')
+            [CompletionResult]::new('--no-stream', '--no-stream', [CompletionResultType]::ParameterName, 'Wait for the whole answer instead of streaming it')
+            [CompletionResult]::new('--cache-system', '--cache-system', [CompletionResultType]::ParameterName, 'Mark the system prompt cacheable (Anthropic cache_control; OpenAI caches by itself)')
+            [CompletionResult]::new('--mock', '--mock', [CompletionResultType]::ParameterName, 'Run against the embedded mock server (no network, no key)')
+            [CompletionResult]::new('--no-ledger', '--no-ledger', [CompletionResultType]::ParameterName, 'Do not append to the usage ledger ($LLMKIT_LEDGER or $XDG_DATA_HOME/llmkit/usage.jsonl)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
         'llmkit;tokens' {
@@ -301,6 +360,7 @@ Register-ArgumentCompleter -Native -CommandName 'llmkit' -ScriptBlock {
             break
         }
         'llmkit;help' {
+            [CompletionResult]::new('chat', 'chat', [CompletionResultType]::ParameterValue, 'Send a prompt (arguments and/or stdin) and stream the answer to stdout')
             [CompletionResult]::new('tokens', 'tokens', [CompletionResultType]::ParameterValue, 'Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests')
             [CompletionResult]::new('cost', 'cost', [CompletionResultType]::ParameterValue, 'Price requests, batch files and usage logs; project monthly spend (offline)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions to stdout')
@@ -309,6 +369,9 @@ Register-ArgumentCompleter -Native -CommandName 'llmkit' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check every configured profile (or the chosen one): reachable, TLS, key, model, latency, rate-limit headers. Exit code = failure class of the first failing profile')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Write completions/ and man/ (for maintainers; the output is committed)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'llmkit;help;chat' {
             break
         }
         'llmkit;help;tokens' {

@@ -29,6 +29,7 @@ complete -c llmkit -n "__fish_llmkit_needs_command" -s v -l verbose -d 'More det
 complete -c llmkit -n "__fish_llmkit_needs_command" -s q -l quiet -d 'Print only results and errors'
 complete -c llmkit -n "__fish_llmkit_needs_command" -s h -l help -d 'Print help'
 complete -c llmkit -n "__fish_llmkit_needs_command" -s V -l version -d 'Print version'
+complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "chat" -d 'Send a prompt (arguments and/or stdin) and stream the answer to stdout'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "tokens" -d 'Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "cost" -d 'Price requests, batch files and usage logs; project monthly spend (offline)'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "completions" -d 'Print shell completions to stdout'
@@ -37,6 +38,55 @@ complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "replay" -d 'Re-send r
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "check" -d 'Check every configured profile (or the chosen one): reachable, TLS, key, model, latency, rate-limit headers. Exit code = failure class of the first failing profile'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "generate-docs" -d 'Write completions/ and man/ (for maintainers; the output is committed)'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -s s -l system -d 'System prompt' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l temperature -d 'Sampling temperature (0..2)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l top-p -d 'Nucleus sampling probability mass (0..1)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l max-tokens -d 'Upper bound on output tokens' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l stop -d 'Stop sequence (repeatable)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l seed -d 'Seed for (best-effort) deterministic sampling' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -s o -l option -d 'Extra request-body field, `key=value` (repeatable); a JSON value is sent as JSON, anything else as a string' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l messages -d 'A JSON file holding the whole messages array (`-` for stdin)' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l schema -d 'Structured output: a JSON Schema file; the reply is validated against it' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l tools -d 'Function definitions (JSON array); tool calls are printed as JSON lines, exit 10' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l tool -d 'Run this local command for tool NAME (repeatable): the call\'s arguments go to its stdin as JSON, its stdout goes back to the model' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l max-tool-rounds -d 'Most model/tool round trips before giving up (with --tool)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l cid -d 'Continue the conversation with this id' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l session -d 'Continue (or start) the conversation with this name' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l profile -d 'Profile from the config file [env: LLMKIT_PROFILE]' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l base-url -d 'Base URL of the API (e.g. http://localhost:8000/v1)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l provider -d 'Wire protocol of the endpoint' -r -f -a "openai\t'OpenAI and any OpenAI-compatible endpoint (vLLM, Ollama, OpenRouter, ...)'
+anthropic\t'Anthropic Messages API'
+azure\t'Azure OpenAI (deployment URLs, api-version, api-key header)'
+mock\t'The embedded mock server'"
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -s m -l model -d 'Model to request [env: LLMKIT_MODEL]' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l api-key-env -d 'Name of the environment variable that holds the API key' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l rpm -d 'Requests per minute the client allows itself' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l tpm -d 'Tokens per minute the client allows itself' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -s j -l concurrency -d 'Requests in flight at once' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l max-retries -d 'Retries per request for transient failures' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l timeout -d 'Per-request timeout (e.g. 60s, 2m)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l fallback -d 'Profiles to fall back to, in order, when this one fails or its breaker is open' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l record -d 'Append every exchange to this recording (JSONL)' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l cache -d 'Answer repeated requests from a local cache: deterministic ones only (temperature 0 or a seed), or `all`' -r -f -a "deterministic\t'Only requests with temperature 0 or a seed'
+all\t'Every request, sampled or not'"
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l cache-ttl -d 'How long cached responses stay valid (e.g. 7d, 12h)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l cache-dir -d 'Cache directory [default: $XDG_CACHE_HOME/llmkit/responses]' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l config -d 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l json -d 'JSON mode: ask for a JSON object and check the reply parses'
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -s c -l continue -d 'Continue the most recent conversation'
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l no-save -d 'Do not save this exchange as a conversation'
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l list -d 'List saved conversations and exit'
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -s u -l usage -d 'After the answer, one usage line on stderr: tokens, cost, latency, TTFT, retries'
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l raw -d 'Print the provider\'s full response JSON instead of the text'
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l dry-run -d 'Print the request that would be sent (key redacted) and exit'
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l no-stream -d 'Wait for the whole answer instead of streaming it'
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l cache-system -d 'Mark the system prompt cacheable (Anthropic cache_control; OpenAI caches by itself)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l mock -d 'Run against the embedded mock server (no network, no key)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l no-ledger -d 'Do not append to the usage ledger ($LLMKIT_LEDGER or $XDG_DATA_HOME/llmkit/usage.jsonl)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -s v -l verbose -d 'More detail on stderr (repeat for more)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -s q -l quiet -d 'Print only results and errors'
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -s V -l version -d 'Print version'
 complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -s m -l model -d 'Model whose tokenizer to use (gpt-4o, gpt-4, gpt-oss-120b, ...). Models with no local tokenizer (claude-*, gemini-*, ...) get an estimate, labelled approximate' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -s e -l encoding -d 'Encoding to use directly [default: o200k_base]' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand tokens" -l truncate -d 'Print the text of the first N tokens (a prefix of the input)' -r
@@ -244,14 +294,15 @@ complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s v -l ver
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s q -l quiet -d 'Print only results and errors'
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s h -l help -d 'Print help'
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s V -l version -d 'Print version'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from tokens cost completions serve replay check generate-docs help" -f -a "tokens" -d 'Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from tokens cost completions serve replay check generate-docs help" -f -a "cost" -d 'Price requests, batch files and usage logs; project monthly spend (offline)'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from tokens cost completions serve replay check generate-docs help" -f -a "completions" -d 'Print shell completions to stdout'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from tokens cost completions serve replay check generate-docs help" -f -a "serve" -d 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from tokens cost completions serve replay check generate-docs help" -f -a "replay" -d 'Re-send recorded requests (with their timing) to another endpoint or model and compare'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from tokens cost completions serve replay check generate-docs help" -f -a "check" -d 'Check every configured profile (or the chosen one): reachable, TLS, key, model, latency, rate-limit headers. Exit code = failure class of the first failing profile'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from tokens cost completions serve replay check generate-docs help" -f -a "generate-docs" -d 'Write completions/ and man/ (for maintainers; the output is committed)'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from tokens cost completions serve replay check generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat tokens cost completions serve replay check generate-docs help" -f -a "chat" -d 'Send a prompt (arguments and/or stdin) and stream the answer to stdout'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat tokens cost completions serve replay check generate-docs help" -f -a "tokens" -d 'Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat tokens cost completions serve replay check generate-docs help" -f -a "cost" -d 'Price requests, batch files and usage logs; project monthly spend (offline)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat tokens cost completions serve replay check generate-docs help" -f -a "completions" -d 'Print shell completions to stdout'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat tokens cost completions serve replay check generate-docs help" -f -a "serve" -d 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat tokens cost completions serve replay check generate-docs help" -f -a "replay" -d 'Re-send recorded requests (with their timing) to another endpoint or model and compare'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat tokens cost completions serve replay check generate-docs help" -f -a "check" -d 'Check every configured profile (or the chosen one): reachable, TLS, key, model, latency, rate-limit headers. Exit code = failure class of the first failing profile'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat tokens cost completions serve replay check generate-docs help" -f -a "generate-docs" -d 'Write completions/ and man/ (for maintainers; the output is committed)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat tokens cost completions serve replay check generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c llmkit -n "__fish_llmkit_using_subcommand help; and __fish_seen_subcommand_from cost" -f -a "prices" -d 'List model prices (USD per 1M tokens) and context windows'
 complete -c llmkit -n "__fish_llmkit_using_subcommand help; and __fish_seen_subcommand_from cost" -f -a "estimate" -d 'What traffic will cost, per request / day / month; several models side by side'
 complete -c llmkit -n "__fish_llmkit_using_subcommand help; and __fish_seen_subcommand_from cost" -f -a "report" -d 'Price usage logs (ledger, recordings, batch outputs, API responses, usage exports)'

@@ -31,6 +31,8 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Send a prompt (arguments and/or stdin) and stream the answer to stdout.
+    Chat(Box<ChatArgs>),
     /// Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests.
     Tokens(TokensArgs),
     /// Price requests, batch files and usage logs; project monthly spend (offline).
@@ -48,6 +50,90 @@ pub enum Command {
     /// Write completions/ and man/ (for maintainers; the output is committed).
     #[command(hide = true)]
     GenerateDocs(GenerateDocsArgs),
+}
+
+/// `llmkit chat`: flags of one chat request (or an interactive session).
+#[derive(Debug, Args, Clone, Default)]
+#[command(after_help = "Piped stdin comes first, then a blank line, then the PROMPT arguments. \
+With neither (and a terminal on both ends) an interactive session starts.\n\n\
+Exit codes: 0 answered, 1 reply broke --schema/--json, 2 usage/input, 3 auth, 4 rejected, \
+5 unavailable, 10 the model asked for tools that were not run (calls printed as JSON lines).")]
+pub struct ChatArgs {
+    /// The prompt (words are joined with spaces). Piped stdin is placed before it.
+    pub prompt: Vec<String>,
+    /// System prompt.
+    #[arg(short = 's', long)]
+    pub system: Option<String>,
+    /// Sampling temperature (0..2).
+    #[arg(long)]
+    pub temperature: Option<f64>,
+    /// Nucleus sampling probability mass (0..1).
+    #[arg(long)]
+    pub top_p: Option<f64>,
+    /// Upper bound on output tokens.
+    #[arg(long)]
+    pub max_tokens: Option<u32>,
+    /// Stop sequence (repeatable).
+    #[arg(long = "stop", value_name = "TEXT")]
+    pub stop: Vec<String>,
+    /// Seed for (best-effort) deterministic sampling.
+    #[arg(long)]
+    pub seed: Option<i64>,
+    /// Extra request-body field, `key=value` (repeatable); a JSON value is sent as JSON, anything
+    /// else as a string.
+    #[arg(short = 'o', long = "option", value_name = "KEY=VALUE")]
+    pub options: Vec<String>,
+    /// A JSON file holding the whole messages array (`-` for stdin).
+    #[arg(long, value_name = "FILE")]
+    pub messages: Option<PathBuf>,
+    /// JSON mode: ask for a JSON object and check the reply parses.
+    #[arg(long, conflicts_with = "schema")]
+    pub json: bool,
+    /// Structured output: a JSON Schema file; the reply is validated against it.
+    #[arg(long, value_name = "FILE")]
+    pub schema: Option<PathBuf>,
+    /// Function definitions (JSON array); tool calls are printed as JSON lines, exit 10.
+    #[arg(long, value_name = "FILE")]
+    pub tools: Option<PathBuf>,
+    /// Run this local command for tool NAME (repeatable): the call's arguments go to its stdin
+    /// as JSON, its stdout goes back to the model.
+    #[arg(long = "tool", value_name = "NAME=COMMAND")]
+    pub tool: Vec<String>,
+    /// Most model/tool round trips before giving up (with --tool).
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub max_tool_rounds: u32,
+    /// Continue the most recent conversation.
+    #[arg(short = 'c', long = "continue", conflicts_with_all = ["cid", "session"])]
+    pub continue_last: bool,
+    /// Continue the conversation with this id.
+    #[arg(long, value_name = "ID", conflicts_with = "session")]
+    pub cid: Option<String>,
+    /// Continue (or start) the conversation with this name.
+    #[arg(long, value_name = "NAME")]
+    pub session: Option<String>,
+    /// Do not save this exchange as a conversation.
+    #[arg(long)]
+    pub no_save: bool,
+    /// List saved conversations and exit.
+    #[arg(long, conflicts_with_all = ["prompt", "messages", "continue_last", "cid", "session"])]
+    pub list: bool,
+    /// After the answer, one usage line on stderr: tokens, cost, latency, TTFT, retries.
+    #[arg(short = 'u', long)]
+    pub usage: bool,
+    /// Print the provider's full response JSON instead of the text.
+    #[arg(long)]
+    pub raw: bool,
+    /// Print the request that would be sent (key redacted) and exit.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Wait for the whole answer instead of streaming it.
+    #[arg(long)]
+    pub no_stream: bool,
+    /// Mark the system prompt cacheable (Anthropic cache_control; OpenAI caches by itself).
+    #[arg(long)]
+    pub cache_system: bool,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 /// Flags shared by every subcommand that talks to an endpoint.
@@ -504,7 +590,9 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let s = s.trim();
     if let Ok(secs) = s.parse::<f64>() {
         if secs.is_finite() && secs >= 0.0 {
-            return Ok(std::time::Duration::from_secs_f64(secs));
+            // try_: a huge number of seconds is an error, not a panic.
+            return std::time::Duration::try_from_secs_f64(secs)
+                .map_err(|_| format!("invalid duration `{s}`: too large"));
         }
         return Err(format!("invalid duration `{s}`: must be a non-negative number"));
     }
@@ -530,5 +618,6 @@ mod tests {
         assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
         assert!(parse_duration("-1").is_err());
         assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("1e30").is_err());
     }
 }

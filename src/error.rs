@@ -12,6 +12,7 @@
 //! | 4    | request rejected (any other 4xx) |
 //! | 5    | upstream unavailable after retries (429, 5xx, timeouts, connection errors) |
 //! | 6    | budget stop (`--max-cost`) |
+//! | 10   | `chat`: the model asked for tools that were not run (calls printed as JSON lines) |
 //! | 130  | interrupted (Ctrl-C) |
 
 use std::process::ExitCode;

@@ -26,6 +26,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     let Cli { global, command } = cli;
     let printer = Printer::from_global(&global);
     match command {
+        Command::Chat(args) => {
+            let config = config::Config::load(global.config.as_deref())?;
+            let settings = commands::chat::ChatSettings::resolve(*args, &config)?;
+            commands::chat::run(settings, printer)
+        }
         Command::Tokens(args) => {
             commands::tokens::run(commands::tokens::TokensSettings::resolve(args)?, printer)
         }

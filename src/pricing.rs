@@ -130,10 +130,10 @@ impl Rates {
 }
 
 /// A model name matched to a table entry.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Resolved<'a> {
     /// The table key that priced the name (equal to the name when it matched exactly).
-    pub key: &'a str,
+    pub key: String,
     pub price: &'a ModelPrice,
 }
 
@@ -317,9 +317,14 @@ impl PriceTable {
     /// Fine-tuned names (`ft:BASE:org::id`) resolve only to a `ft:BASE` entry: a base model's
     /// price would be wrong for them. `None` means unpriced.
     pub fn resolve(&self, model: &str) -> Option<Resolved<'_>> {
-        candidates(model).into_iter().find_map(|c| {
-            self.models.get_key_value(c.as_str()).map(|(k, price)| Resolved { key: k.as_str(), price })
-        })
+        self.lookup(model).map(|(key, price)| Resolved { key: key.to_string(), price })
+    }
+
+    /// [`PriceTable::resolve`], borrowing the key from the table (for callers that cache it).
+    pub fn lookup(&self, model: &str) -> Option<(&str, &ModelPrice)> {
+        candidates(model)
+            .into_iter()
+            .find_map(|c| self.models.get_key_value(c.as_str()).map(|(k, price)| (k.as_str(), price)))
     }
 }
 
@@ -688,7 +693,7 @@ mod tests {
     #[test]
     fn names_resolve_through_prefixes_dates_and_aliases() {
         let t = table();
-        let key = |m: &str| t.resolve(m).map(|r| r.key.to_string());
+        let key = |m: &str| t.resolve(m).map(|r| r.key);
         assert_eq!(key("gpt-4o").as_deref(), Some("gpt-4o"));
         // Dated name present in the table: exact.
         assert_eq!(key("gpt-4o-2024-08-06").as_deref(), Some("gpt-4o-2024-08-06"));

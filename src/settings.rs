@@ -58,6 +58,8 @@ pub struct EngineSettings {
     pub ledger: Option<PathBuf>,
     /// The response cache, when `--cache` is given.
     pub cache: Option<CacheSettings>,
+    /// Price file merged over the embedded snapshot (`LLMKIT_PRICES`), for record costs.
+    pub prices: Option<PathBuf>,
 }
 
 /// The response cache (`--cache`, `--cache-ttl`, `--cache-dir`).
@@ -184,6 +186,7 @@ impl EngineSettings {
                 }),
                 None => None,
             },
+            prices: env("LLMKIT_PRICES").filter(|p| !p.is_empty()).map(PathBuf::from),
         };
         settings.validate()?;
         Ok(settings)

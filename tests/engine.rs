@@ -57,6 +57,7 @@ fn settings(endpoints: Vec<EndpointSettings>) -> EngineSettings {
         record: None,
         ledger: None,
         cache: None,
+        prices: None,
     }
 }
 

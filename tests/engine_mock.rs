@@ -38,6 +38,7 @@ fn settings(provider: ProviderKind, base_url: &str, retries: u32) -> EngineSetti
         record: None,
         ledger: None,
         cache: None,
+        prices: None,
     }
 }
 
@@ -104,8 +105,14 @@ async fn mock_flag_starts_the_embedded_server() {
     assert!(!resp.text().is_empty());
     assert!(out.record.url.starts_with("http://127.0.0.1:"), "{}", out.record.url);
     assert_eq!(out.record.usage.unwrap().output_tokens, 12, "max_tokens cuts the mock's reply");
+    let cost = out.record.cost_usd.expect("gpt-4o-mini is priced");
+    assert!(cost > 0.0 && cost < 0.001, "{cost}");
+    assert_eq!(e.price("no-such-model-xyz", &out.record.usage.unwrap()), None, "unpriced is None, not 0");
     let (out, text, _) = stream_text(&e, ChatRequest::new(body())).await;
     assert_eq!(out.result.unwrap().text(), text);
+    let totals = e.totals();
+    assert_eq!(totals.succeeded, 2);
+    assert!(totals.cost_usd.is_some_and(|c| (c - 2.0 * cost).abs() < 1e-6), "{totals:?}");
 }
 
 #[tokio::test]
@@ -235,7 +242,9 @@ async fn client_with_the_servers_limits_gets_no_429() {
     let mut s = settings(ProviderKind::Openai, &server.openai_base_url(), 5);
     s.rpm = Some(600.0);
     s.tpm = Some(60_000.0);
-    let e = Engine::new(s, options(5)).await.unwrap();
+    let mut printer = llmkit::output::Printer::silent();
+    printer.verbose = 1;
+    let e = Engine::new(s, EngineOptions { printer, ..options(5) }).await.unwrap();
     let mut tasks = Vec::new();
     for i in 0..25 {
         let e = e.clone();

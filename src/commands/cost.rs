@@ -331,16 +331,16 @@ pub fn select_models<'t>(
                 return Err(Error::usage(format!("no model in the price table matches `{spec}`")).into());
             }
         } else {
-            let r = table.resolve(spec).ok_or_else(|| {
+            let (key, _) = table.lookup(spec).ok_or_else(|| {
                 Error::usage(format!(
                     "no price for model `{spec}` (see `llmkit cost prices`; add one with --prices FILE)"
                 ))
             })?;
-            if r.key != spec {
-                printer.verbose(format!("price: {}", r.describe(spec)));
+            if key != spec {
+                printer.verbose(format!("price: {spec} -> {key}"));
             }
-            if !out.iter().any(|(name, key)| name == spec && *key == r.key) {
-                out.push((spec.clone(), r.key));
+            if !out.iter().any(|(name, k)| name == spec && *k == key) {
+                out.push((spec.clone(), key));
             }
         }
     }

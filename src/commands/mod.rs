@@ -1,5 +1,6 @@
 //! One module per subcommand. Each takes resolved settings and a `Printer`, never the CLI.
 
+pub mod chat;
 pub mod check;
 pub mod completions;
 pub mod cost;

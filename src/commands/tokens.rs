@@ -187,7 +187,7 @@ impl TokensSettings {
                 .as_deref()
                 .ok_or_else(|| Error::usage("--context needs -m MODEL to know the context window"))?;
             Some(
-                builtin_context_window(model)
+                context_window_of(model)?
                     .ok_or_else(|| Error::usage(format!("no context window known for model `{model}`")))?,
             )
         } else {
@@ -204,6 +204,16 @@ impl TokensSettings {
             no_ignore,
         })
     }
+}
+
+/// The model's context window: `max_input_tokens` from the price table (the embedded snapshot,
+/// or `LLMKIT_PRICES` merged over it), else the small built-in table for models the price
+/// table lacks.
+fn context_window_of(model: &str) -> anyhow::Result<Option<u64>> {
+    let prices = std::env::var_os("LLMKIT_PRICES").filter(|v| !v.is_empty()).map(PathBuf::from);
+    let table = crate::pricing::PriceTable::load(prices.as_deref())?;
+    let from_prices = table.resolve(model).and_then(|r| r.price.max_input_tokens);
+    Ok(from_prices.or_else(|| builtin_context_window(model)))
 }
 
 /// Token ids given as arguments: `15339 1917`, `15339,1917` or `[15339, 1917]`.
@@ -1041,8 +1051,15 @@ fn count_line(
         Some(body) => (Endpoint::from_url(meta.url.as_deref()), body, "body."),
         None => (Endpoint::Chat, value, ""),
     };
-    let (c, model, enc, approximate) =
-        count_request(settings, endpoint, &body).map_err(|e| fail(format!("{field}{e}")))?;
+    let (c, model, enc, approximate) = count_request(settings, endpoint, &body).map_err(|e| {
+        // `messages[0].content: ...` becomes `body.messages[0].content: ...` for Batch API lines.
+        let has_path = e.split_once(": ").is_some_and(|(path, _)| !path.contains(' '));
+        match field {
+            "" => fail(e),
+            _ if has_path => fail(format!("{field}{e}")),
+            _ => fail(format!("body: {e}")),
+        }
+    })?;
     Ok(RequestCount {
         source: source.clone(),
         line: Some(n),

@@ -291,7 +291,7 @@ pub struct Totals {
     pub rate_limited: u64,
     pub cache_hits: u64,
     pub usage: Usage,
-    /// `None` until pricing is wired in.
+    /// Sum of priced requests (cache hits cost nothing); `None` when nothing was priced.
     pub cost_usd: Option<f64>,
 }
 
@@ -356,6 +356,13 @@ struct Inner {
     notes_shown: AtomicBool,
     /// The embedded server of a `--mock` run (dropping it stops it).
     _mock: Option<crate::mock::MockServer>,
+    prices: crate::pricing::PriceTable,
+    /// Model name -> its price (`None`: unpriced), so resolution runs once per model.
+    price_cache: std::sync::Mutex<std::collections::HashMap<String, Option<crate::pricing::ModelPrice>>>,
+    /// Sum of priced costs, in billionths of a dollar.
+    cost_nano_usd: AtomicU64,
+    /// At least one response was priced (else `Totals::cost_usd` is `None`).
+    priced: AtomicBool,
 }
 
 /// The shared request engine. Clone it freely: clones share everything.
@@ -430,7 +437,9 @@ impl Engine {
             record,
             ledger,
             cache,
+            prices,
         } = settings;
+        let prices = crate::pricing::PriceTable::load(prices.as_deref())?;
         let mut endpoints = endpoints;
         // `--mock`: the embedded server, in-process on an ephemeral loopback port, answers for
         // the primary endpoint; it lives as long as the engine.
@@ -497,6 +506,10 @@ impl Engine {
                 counters: Counters::default(),
                 notes_shown: AtomicBool::new(false),
                 _mock: mock_server,
+                prices,
+                price_cache: std::sync::Mutex::new(std::collections::HashMap::new()),
+                cost_nano_usd: AtomicU64::new(0),
+                priced: AtomicBool::new(false),
             }),
         })
     }
@@ -547,8 +560,22 @@ impl Engine {
                 output_tokens: l(&c.output),
                 reasoning_tokens: l(&c.reasoning),
             },
-            cost_usd: None,
+            cost_usd: self
+                .inner
+                .priced
+                .load(Ordering::Relaxed)
+                .then(|| self.inner.cost_nano_usd.load(Ordering::Relaxed) as f64 / 1e9),
         }
+    }
+
+    /// USD for `usage` on `model` at standard rates; `None` for models the price table does
+    /// not know (never a silent 0).
+    pub fn price(&self, model: &str, usage: &Usage) -> Option<f64> {
+        let mut cache = self.inner.price_cache.lock().unwrap_or_else(|p| p.into_inner());
+        let price = cache
+            .entry(model.to_string())
+            .or_insert_with(|| self.inner.prices.resolve(model).map(|r| r.price.clone()));
+        price.as_ref().map(|p| p.cost(usage, false))
     }
 
     /// The fallback chain, primary first.
@@ -811,9 +838,10 @@ impl Engine {
                     rec.retries += 1;
                     inner.counters.retries.fetch_add(1, Ordering::Relaxed);
                     inner.printer.verbose(format!(
-                        "profile `{profile}`: {} {}; retry {attempt} in {:.1?}",
+                        "profile `{profile}`: {} {}: {}; retry {attempt} in {:.1?}",
                         f.kind.as_str(),
                         f.status.map(|s| s.to_string()).unwrap_or_default(),
+                        crate::provider::truncate(&f.message, 200),
                         wait
                     ));
                     // A 429's wait is served by the limiter's shared pause.
@@ -852,7 +880,8 @@ impl Engine {
         for (k, v) in &spec.headers {
             rb = rb.header(*k, v);
         }
-        let deadline = tokio::time::Instant::now() + inner.timeout;
+        let sent_at = tokio::time::Instant::now();
+        let deadline = sent_at + inner.timeout;
         let resp = match tokio::time::timeout_at(deadline, rb.body(spec.body).send()).await {
             Err(_) => {
                 return Err(Failure::new(
@@ -864,6 +893,7 @@ impl Engine {
             Ok(Err(e)) => return Err(transport_failure(&e)),
             Ok(Ok(r)) => r,
         };
+        inner.limiter.observe_rtt(sent_at.elapsed());
         let status = resp.status().as_u16();
         rec.status = Some(status);
         let rate = ratelimit::parse_rate_headers(resp.headers(), SystemTime::now());
@@ -1036,6 +1066,12 @@ impl Engine {
                     rec.model.clone_from(&resp.model);
                 }
                 rec.usage = resp.usage.map(|u| u.to_usage());
+                if let Some(u) = rec.usage {
+                    rec.cost_usd = if rec.cache_hit { Some(0.0) } else { self.price(&rec.model, &u) };
+                    if let Some(c) = rec.cost_usd.filter(|_| !rec.cache_hit) {
+                        c_add_cost(inner, c);
+                    }
+                }
                 if let Some(u) = rec.usage.filter(|_| !rec.cache_hit) {
                     c.input.fetch_add(u.input_tokens, Ordering::Relaxed);
                     c.cached.fetch_add(u.cached_tokens, Ordering::Relaxed);
@@ -1079,6 +1115,11 @@ impl Engine {
         estimate_prompt_tokens(enc, body)
             + body.max_output_tokens().unwrap_or_else(|| limiter.output_estimate())
     }
+}
+
+fn c_add_cost(inner: &Inner, usd: f64) {
+    inner.cost_nano_usd.fetch_add((usd * 1e9).round() as u64, Ordering::Relaxed);
+    inner.priced.store(true, Ordering::Relaxed);
 }
 
 /// Prompt tokens of a chat request, counted exactly as the embedded mock server counts them

@@ -33,6 +33,9 @@ use tokio::time::Instant;
 /// jitter). In steady state this does not lower throughput: the bucket keeps the margin.
 const SAFETY_MARGIN: Duration = Duration::from_millis(2);
 
+/// How many of the first responses widen the margin (see [`RateLimiter::observe_rtt`]).
+const RTT_SAMPLES: u32 = 16;
+
 /// Initial guess of a reply's length when the request sets no output limit (then an EWMA of
 /// real replies).
 const INITIAL_OUTPUT_ESTIMATE: f64 = 256.0;
@@ -51,9 +54,12 @@ struct Bucket {
 }
 
 impl Bucket {
-    fn per_minute(limit: f64, now: Instant, learned: bool) -> Bucket {
+    /// A bucket for a per-minute limit. `min_capacity` is 1 for requests: a limit under 60
+    /// RPM still admits one whole request from a full bucket (as the mock server does).
+    fn per_minute(limit: f64, min_capacity: f64, now: Instant, learned: bool) -> Bucket {
         let rate = limit / 60.0;
-        Bucket { capacity: rate, rate, level: rate, at: now, learned }
+        let capacity = rate.max(min_capacity);
+        Bucket { capacity, rate, level: capacity, at: now, learned }
     }
 
     fn level_at(&self, t: Instant) -> f64 {
@@ -66,14 +72,14 @@ impl Bucket {
 
     /// The earliest instant at or after `from` when the bucket holds `need` (capped at the
     /// capacity: oversize requests wait for a full bucket).
-    fn ready_from(&self, need: f64, from: Instant) -> Instant {
+    fn ready_from(&self, need: f64, from: Instant, margin: Duration) -> Instant {
         let from = from.max(self.at);
         let need = need.min(self.capacity);
         let level = self.level_at(from);
         if level >= need {
             from
         } else {
-            from + Duration::from_secs_f64((need - level) / self.rate) + SAFETY_MARGIN
+            from + Duration::from_secs_f64((need - level) / self.rate) + margin
         }
     }
 
@@ -105,6 +111,8 @@ struct State {
     /// Every worker waits until this instant (429 cooldown, exhausted server window).
     pause_until: Option<Instant>,
     output_estimate: f64,
+    /// Added to every wait for a refill (see [`SAFETY_MARGIN`], [`RateLimiter::observe_rtt`]).
+    margin: Duration,
 }
 
 /// Configured limits.
@@ -125,6 +133,7 @@ pub struct RateLimiter {
     /// True when a token bucket exists (configured or learned): only then are prompts
     /// tokenized to estimate their cost.
     counts_tokens: AtomicBool,
+    rtt_samples: std::sync::atomic::AtomicU32,
 }
 
 /// Admission to send one request; dropping it frees the concurrency slot.
@@ -148,13 +157,15 @@ impl RateLimiter {
         let adaptive = limits.rpm.is_none() && limits.tpm.is_none();
         RateLimiter {
             state: Mutex::new(State {
-                requests: limits.rpm.map(|r| Bucket::per_minute(r, now, false)),
-                tokens: limits.tpm.map(|t| Bucket::per_minute(t, now, false)),
+                requests: limits.rpm.map(|r| Bucket::per_minute(r, 1.0, now, false)),
+                tokens: limits.tpm.map(|t| Bucket::per_minute(t, 0.0, now, false)),
                 pause_until: None,
                 output_estimate: INITIAL_OUTPUT_ESTIMATE,
+                margin: SAFETY_MARGIN,
             }),
             concurrency: Concurrency::new(limits.max_concurrency.max(1), adaptive),
             counts_tokens: AtomicBool::new(limits.tpm.is_some()),
+            rtt_samples: std::sync::atomic::AtomicU32::new(0),
         }
     }
 
@@ -182,11 +193,12 @@ impl RateLimiter {
             let mut st = self.state();
             let now = Instant::now();
             let mut t = st.pause_until.map_or(now, |p| p.max(now));
+            let margin = st.margin;
             if let Some(b) = &st.requests {
-                t = b.ready_from(1.0, t);
+                t = b.ready_from(1.0, t, margin);
             }
             if let Some(b) = &st.tokens {
-                t = b.ready_from(tokens as f64, t);
+                t = b.ready_from(tokens as f64, t, margin);
             }
             if let Some(b) = &mut st.requests {
                 b.take(1.0, t);
@@ -223,6 +235,21 @@ impl RateLimiter {
         self.concurrency.decrease(permit.admitted_at);
     }
 
+    /// The time from a send to its response headers. The server's bucket starts refilling
+    /// when the first requests *arrive*, ours when they were booked; the first requests are
+    /// the slow ones (connection set-up, TLS), so the server runs behind our model by up to
+    /// their round trip. Waiting that much longer for each refill shifts the schedule once
+    /// and costs no throughput (the bucket keeps the margin), so the largest round trip of the
+    /// first responses (capped at 10 s) becomes the margin.
+    pub fn observe_rtt(&self, rtt: Duration) {
+        if self.rtt_samples.load(Ordering::Relaxed) >= RTT_SAMPLES {
+            return;
+        }
+        self.rtt_samples.fetch_add(1, Ordering::Relaxed);
+        let mut st = self.state();
+        st.margin = st.margin.max(rtt.min(Duration::from_secs(10)));
+    }
+
     /// A request succeeded (grows the concurrency window).
     pub fn on_success(&self) {
         self.concurrency.success();
@@ -253,7 +280,7 @@ impl RateLimiter {
                     if b.learned {
                         if let Some(limit) = w.limit.filter(|l| *l > 0.0) {
                             b.rate = limit / 60.0;
-                            b.capacity = b.rate;
+                            b.capacity = if is_tokens { b.rate } else { b.rate.max(1.0) };
                         }
                     }
                     b.clamp(remaining, now);
@@ -261,7 +288,7 @@ impl RateLimiter {
                 None => match w.limit.filter(|l| *l > 0.0) {
                     // Learn the server's window once half of it is used.
                     Some(limit) if remaining < limit / 2.0 => {
-                        let mut b = Bucket::per_minute(limit, now, true);
+                        let mut b = Bucket::per_minute(limit, if is_tokens { 0.0 } else { 1.0 }, now, true);
                         b.clamp(remaining, now);
                         *slot = Some(b);
                         if is_tokens {
@@ -414,28 +441,53 @@ impl RateHeaders {
     }
 }
 
+/// Header names of one window: OpenAI's (limit, remaining, reset) and Anthropic's.
+struct WindowNames {
+    openai: [&'static str; 3],
+    anthropic: [&'static str; 3],
+}
+
+const REQUESTS: WindowNames = WindowNames {
+    openai: ["x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"],
+    anthropic: [
+        "anthropic-ratelimit-requests-limit",
+        "anthropic-ratelimit-requests-remaining",
+        "anthropic-ratelimit-requests-reset",
+    ],
+};
+
+const TOKENS: WindowNames = WindowNames {
+    openai: ["x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"],
+    anthropic: [
+        "anthropic-ratelimit-tokens-limit",
+        "anthropic-ratelimit-tokens-remaining",
+        "anthropic-ratelimit-tokens-reset",
+    ],
+};
+
 /// Read OpenAI- and Anthropic-style rate-limit headers. `now` dates Anthropic's resets.
 pub fn parse_rate_headers(h: &HeaderMap, now: SystemTime) -> RateHeaders {
-    let num =
-        |name: &str| h.get(name).and_then(|v| v.to_str().ok()).and_then(|s| s.trim().parse::<f64>().ok());
     let text = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
-    let window = |kind: &str| -> Option<Window> {
+    let num = |name: &str| text(name).and_then(|s| s.parse::<f64>().ok());
+    let window = |names: &WindowNames| -> Option<Window> {
+        let [limit, remaining, reset] = names.openai;
         let openai = Window {
-            limit: num(&format!("x-ratelimit-limit-{kind}")),
-            remaining: num(&format!("x-ratelimit-remaining-{kind}")),
-            reset: text(&format!("x-ratelimit-reset-{kind}")).and_then(parse_go_duration),
+            limit: num(limit),
+            remaining: num(remaining),
+            reset: text(reset).and_then(parse_go_duration),
         };
         if openai.remaining.is_some() || openai.limit.is_some() {
             return Some(openai);
         }
+        let [limit, remaining, reset] = names.anthropic;
         let anthropic = Window {
-            limit: num(&format!("anthropic-ratelimit-{kind}-limit")),
-            remaining: num(&format!("anthropic-ratelimit-{kind}-remaining")),
-            reset: text(&format!("anthropic-ratelimit-{kind}-reset")).and_then(|s| until_rfc3339(s, now)),
+            limit: num(limit),
+            remaining: num(remaining),
+            reset: text(reset).and_then(|s| until_rfc3339(s, now)),
         };
         (anthropic.remaining.is_some() || anthropic.limit.is_some()).then_some(anthropic)
     };
-    RateHeaders { requests: window("requests"), tokens: window("tokens") }
+    RateHeaders { requests: window(&REQUESTS), tokens: window(&TOKENS) }
 }
 
 /// Parse a Go `time.Duration` string (`6m0s`, `1s`, `120ms`, `1h2m3.5s`, `250us`).

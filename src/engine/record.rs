@@ -112,7 +112,8 @@ pub struct RequestRecord {
     /// Streams resumed after a break (continuations).
     pub resumed: u32,
     pub usage: Option<Usage>,
-    /// `None` until pricing is wired in, and for unpriced models.
+    /// USD at standard rates from the price table; `None` for unpriced models; 0 for cache
+    /// hits.
     pub cost_usd: Option<f64>,
     pub error: Option<ErrorKind>,
     pub error_message: Option<String>,

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::body::{sse_event, Paced, PacedWriter, Template, PLACEHOLDER};
 use super::reply::{self, Fnv};
 use super::request::{check_min_tokens, missing, parse_body, Content};
-use super::wire::{Api, ApiError};
+use super::wire::{to_json, Api, ApiError};
 use super::{encoding_for, MockState, Planned};
 use crate::tokenize::Encoding;
 
@@ -85,11 +85,11 @@ impl Messages {
         for (i, m) in raw.into_iter().enumerate() {
             let role = m.role.ok_or_else(|| field_required(&format!("messages.{i}.role")))?;
             let content = m.content.ok_or_else(|| field_required(&format!("messages.{i}.content")))?;
-            content.check(&format!("messages.{i}.content"), api)?;
+            content.check(|| format!("messages.{i}.content"), api)?;
             messages.push((role, content));
         }
         if let Some(s) = &system {
-            s.check("system", api)?;
+            s.check(|| "system".into(), api)?;
         }
         Ok(Messages { model, max_tokens, system, messages, stream: stream.unwrap_or(false) })
     }
@@ -100,7 +100,13 @@ impl Messages {
             n += 3 + s.texts().map(|t| enc.count(t) as u64).sum::<u64>();
         }
         for (role, content) in &self.messages {
-            n += 3 + enc.count(role.as_str()) as u64;
+            // 3 per message + the role; "user" / "assistant" are one token in the o200k and
+            // cl100k encodings (tested in the OpenAI route).
+            n += 3 + if matches!(enc, Encoding::O200kBase | Encoding::Cl100kBase) {
+                1
+            } else {
+                enc.count(role.as_str()) as u64
+            };
             n += content.texts().map(|t| enc.count(t) as u64).sum::<u64>();
         }
         n
@@ -212,7 +218,7 @@ async fn messages(State(st): State<Arc<MockState>>, req: Request) -> Response {
     };
     let msg = match Messages::parse(&body) {
         Ok(m) => m,
-        Err(e) => return e.response(api),
+        Err(e) => return st.reject(&e, api),
     };
     let input_tokens = msg.input_tokens(encoding_for(&msg.model));
     let mut planned = match st.plan(api, &parts, input_tokens, Some(msg.max_tokens), msg.fingerprint()).await
@@ -230,7 +236,7 @@ async fn messages(State(st): State<Arc<MockState>>, req: Request) -> Response {
     };
     if msg.stream {
         let (paced, cut_at) = stream_body(&msg, &id, stop_reason, usage, &mut planned);
-        planned.respond_stream(api, paced, cut_at)
+        planned.respond_stream(paced, cut_at)
     } else {
         planned.wait_whole().await;
         let text = reply::join(&planned.pieces);
@@ -244,7 +250,7 @@ async fn messages(State(st): State<Arc<MockState>>, req: Request) -> Response {
             stop_sequence: None,
             usage,
         };
-        planned.respond_json(api, serde_json::to_vec(&doc))
+        planned.respond_json(api, to_json(&doc, text.len() + msg.model.len() + 320))
     }
 }
 

@@ -46,7 +46,7 @@ impl Latency {
         let mut total = self.sample(self.ttft, rng);
         if !self.itl.is_zero() {
             for _ in 1..tokens {
-                total += self.sample(self.itl, rng);
+                total = total.saturating_add(self.sample(self.itl, rng));
             }
         }
         total
@@ -153,7 +153,7 @@ fn stream_body(parts: Vec<(Duration, Bytes)>, abort: bool) -> Body {
     let schedule: Vec<(tokio::time::Instant, Bytes)> = parts
         .into_iter()
         .map(|(delay, bytes)| {
-            at += delay;
+            at = at.saturating_add(delay);
             (start + at, bytes)
         })
         .collect();

@@ -131,6 +131,19 @@ impl Limiter {
         })
     }
 
+    /// The buckets now, without charging anything.
+    pub fn peek(&self) -> Snapshot {
+        let now = Instant::now();
+        let mut b = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(r) = b.requests.as_mut() {
+            r.refill(now);
+        }
+        if let Some(t) = b.tokens.as_mut() {
+            t.refill(now);
+        }
+        b.snapshot()
+    }
+
     /// Admit (and charge) a request costing `tokens`, or say how long to wait.
     pub fn admit(&self, tokens: u64) -> Result<Snapshot, Refusal> {
         self.admit_at(tokens, Instant::now())
@@ -363,6 +376,16 @@ mod tests {
         assert_eq!(snap.tokens.unwrap().remaining, 0);
         assert_eq!(snap.tokens.unwrap().reset, Duration::from_secs(5));
         assert!(lim.admit_at(1, t1 + Duration::from_secs(4)).is_err());
+    }
+
+    #[test]
+    fn peeking_charges_nothing() {
+        let lim = Limiter::new(Some(120), Some(6000)).unwrap();
+        for _ in 0..5 {
+            assert_eq!(lim.peek().requests.unwrap().remaining, 2);
+        }
+        assert_eq!(lim.admit(10).unwrap().tokens.unwrap().remaining, 90);
+        assert_eq!(lim.peek().requests.unwrap().remaining, 1);
     }
 
     #[test]

@@ -32,7 +32,7 @@ use std::time::Duration;
 use axum::extract::Request;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Router;
 use bytes::Bytes;
 
@@ -55,8 +55,11 @@ pub(crate) type Reject = Box<Response>;
 /// Largest request body accepted (a long prompt fits; an accident does not).
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
+/// Longest `--ttft` / `--itl`: a mock that waits longer than this per token is a typo.
+pub const MAX_DELAY: Duration = Duration::from_secs(3600);
+
 /// Largest `--reply-tokens`.
-pub const MAX_REPLY_TOKENS: u32 = 1_000_000;
+pub const MAX_REPLY_TOKENS: u32 = 100_000;
 
 /// Validated knobs of the embedded server.
 #[derive(Clone, PartialEq)]
@@ -125,6 +128,11 @@ impl MockConfig {
         }
         if !(fail_rate.is_finite() && (0.0..=1.0).contains(fail_rate)) {
             return Err(usage(format!("--fail-rate must be a probability between 0 and 1, got {fail_rate}")));
+        }
+        for (flag, delay) in [("--ttft", ttft), ("--itl", itl)] {
+            if delay.is_some_and(|d| d > MAX_DELAY) {
+                return Err(usage(format!("{flag} must be at most {}s", MAX_DELAY.as_secs())));
+            }
         }
         if *rpm == Some(0) {
             return Err(usage("--rpm must be at least 1".to_string()));
@@ -238,6 +246,17 @@ impl MockState {
             Ok(bytes) => Ok((parts, bytes)),
             Err(_) => Err(Box::new(ApiError::too_large(MAX_BODY_BYTES).response(api))),
         }
+    }
+
+    /// A 400 for a request that was authorized but is malformed. On a rate-limited server it
+    /// carries the rate-limit headers too (read without charging: refused requests cost
+    /// nothing).
+    pub(crate) fn reject(&self, err: &ApiError, api: Api) -> Response {
+        let mut resp = err.response(api);
+        if let Some(limiter) = &self.limiter {
+            limits::snapshot_headers(resp.headers_mut(), api, &limiter.peek());
+        }
+        resp
     }
 
     /// Admission, fault and reply plan of a generation request with a valid body.
@@ -415,7 +434,7 @@ impl Planned {
     }
 
     /// A 200 SSE answer (cut at `cut_at` for a `cut` fault).
-    pub fn respond_stream(self, _api: Api, paced: Paced, cut_at: usize) -> Response {
+    pub fn respond_stream(self, paced: Paced, cut_at: usize) -> Response {
         let body = if self.cut { paced.into_cut_body(cut_at) } else { paced.into_body() };
         let mut resp = Response::new(body);
         openai::sse_headers(resp.headers_mut());
@@ -426,12 +445,25 @@ impl Planned {
 
 /// The whole router: every API module's routes, a JSON 404 for anything else.
 pub fn router(state: Arc<MockState>) -> Router {
-    Router::new().merge(openai::routes()).merge(anthropic::routes()).fallback(not_found).with_state(state)
+    Router::new()
+        .merge(openai::routes())
+        .merge(anthropic::routes())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+}
+
+async fn method_not_allowed(req: Request) -> Response {
+    let api = if req.uri().path().starts_with("/v1/messages") { Api::Anthropic } else { Api::OpenAi };
+    let mut err = ApiError::not_found(req.method().as_str(), req.uri().path());
+    err.status = StatusCode::METHOD_NOT_ALLOWED;
+    err.message = format!("Method {} is not allowed on {}.", req.method(), req.uri().path());
+    err.response(api)
 }
 
 async fn not_found(req: Request) -> Response {
     let api = if req.uri().path().starts_with("/v1/messages") { Api::Anthropic } else { Api::OpenAi };
-    ApiError::not_found(req.method().as_str(), req.uri().path()).response(api).into_response()
+    ApiError::not_found(req.method().as_str(), req.uri().path()).response(api)
 }
 
 #[cfg(test)]
@@ -467,7 +499,8 @@ mod tests {
     #[test]
     fn bad_knobs_are_usage_errors_naming_the_flag() {
         type Edit = fn(&mut MockArgs);
-        let cases: [(Edit, &str); 8] = [
+        let cases: [(Edit, &str); 9] = [
+            (|a| a.itl = Some(Duration::from_secs(7200)), "--itl"),
             (|a| a.fail_rate = 2.0, "--fail-rate"),
             (|a| a.fail_rate = f64::NAN, "--fail-rate"),
             (|a| a.jitter = -0.1, "--jitter"),

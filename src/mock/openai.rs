@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::body::{sse_data, Paced, PacedWriter, Template, PLACEHOLDER};
 use super::reply::{self, Fnv, Rng};
 use super::request::{check_min_tokens, missing, parse_body, Content};
-use super::wire::{json_response, unix_now, Api, ApiError};
+use super::wire::{json_response, to_json, unix_now, Api, ApiError};
 use super::{encoding_for, MockState, Planned};
 use crate::tokenize::Encoding;
 
@@ -84,6 +84,17 @@ enum Role {
 }
 
 impl Role {
+    /// Tokens of the role name. In the o200k and cl100k encodings (every current model) all
+    /// roles but `developer` are one token (tested), which keeps the tokenizer off the hot path.
+    fn tokens(self, enc: Encoding) -> u64 {
+        let modern = matches!(enc, Encoding::O200kBase | Encoding::O200kHarmony | Encoding::Cl100kBase);
+        if modern && self != Role::Developer {
+            1
+        } else {
+            enc.count(self.as_str()) as u64
+        }
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Role::System => "system",
@@ -135,7 +146,7 @@ impl Chat {
         for (i, m) in messages.iter().enumerate() {
             let Some(role) = m.role else { return Err(missing(format!("messages[{i}].role"))) };
             match &m.content {
-                Some(c) => c.check(&format!("messages[{i}].content"), Api::OpenAi)?,
+                Some(c) => c.check(|| format!("messages[{i}].content"), Api::OpenAi)?,
                 None if role == Role::Assistant && m.tool_calls.is_some() => {}
                 None => return Err(missing(format!("messages[{i}].content"))),
             }
@@ -158,7 +169,7 @@ impl Chat {
         for m in &self.messages {
             n += 3;
             if let Some(role) = m.role {
-                n += enc.count(role.as_str()) as u64;
+                n += role.tokens(enc);
             }
             if let Some(c) = &m.content {
                 n += c.texts().map(|t| enc.count(t) as u64).sum::<u64>();
@@ -304,7 +315,7 @@ async fn chat_completions(State(st): State<Arc<MockState>>, req: Request) -> Res
     };
     let chat = match Chat::parse(&body) {
         Ok(c) => c,
-        Err(e) => return e.response(api),
+        Err(e) => return st.reject(&e, api),
     };
     let enc = encoding_for(&chat.model);
     let prompt_tokens = chat.prompt_tokens(enc);
@@ -319,7 +330,7 @@ async fn chat_completions(State(st): State<Arc<MockState>>, req: Request) -> Res
     let usage = UsageOut::new(prompt_tokens, planned.pieces.len() as u64);
     if chat.stream {
         let (paced, cut_at) = stream_body(&chat, &id, created, finish, usage, &mut planned);
-        planned.respond_stream(api, paced, cut_at)
+        planned.respond_stream(paced, cut_at)
     } else {
         planned.wait_whole().await;
         let text = reply::join(&planned.pieces);
@@ -343,7 +354,7 @@ async fn chat_completions(State(st): State<Arc<MockState>>, req: Request) -> Res
             service_tier: "default",
             system_fingerprint: FINGERPRINT,
         };
-        planned.respond_json(api, serde_json::to_vec(&doc))
+        planned.respond_json(api, to_json(&doc, text.len() + chat.model.len() + 640))
     }
 }
 
@@ -543,54 +554,74 @@ struct EmbeddingUsage {
 
 const MAX_DIMENSIONS: i64 = 8192;
 
+/// A validated embeddings request.
+struct Embeddings {
+    model: String,
+    input: EmbeddingInput,
+    dims: usize,
+    base64: bool,
+}
+
+impl Embeddings {
+    fn parse(body: &[u8]) -> Result<Embeddings, ApiError> {
+        let req: EmbeddingsRequest = parse_body(body, Api::OpenAi)?;
+        let EmbeddingsRequest { model, input, dimensions, encoding_format } = req;
+        let model = model.ok_or_else(|| missing("model".into()))?;
+        let input = input.ok_or_else(|| missing("input".into()))?;
+        let empty = match &input {
+            EmbeddingInput::One(s) => s.is_empty(),
+            EmbeddingInput::Many(v) => v.is_empty() || v.iter().any(String::is_empty),
+            EmbeddingInput::Tokens(t) => t.is_empty(),
+            EmbeddingInput::TokenLists(v) => v.is_empty() || v.iter().any(Vec::is_empty),
+        };
+        if empty {
+            return Err(ApiError::invalid(
+                "Invalid 'input': inputs must be non-empty.",
+                Some("input".into()),
+                Some("invalid_value"),
+            ));
+        }
+        let dims = match dimensions {
+            None if model.contains("large") => 3072,
+            None => 1536,
+            Some(d) if (1..=MAX_DIMENSIONS).contains(&d) => d as usize,
+            Some(d) => {
+                return Err(ApiError::invalid(
+                    format!(
+                        "Invalid 'dimensions': expected a value between 1 and {MAX_DIMENSIONS}, but got {d}."
+                    ),
+                    Some("dimensions".into()),
+                    Some("invalid_value"),
+                ))
+            }
+        };
+        Ok(Embeddings { model, input, dims, base64: encoding_format == Some(EncodingFormat::Base64) })
+    }
+
+    fn items(&self) -> Vec<EmbedItem<'_>> {
+        match &self.input {
+            EmbeddingInput::One(s) => vec![EmbedItem::Text(s)],
+            EmbeddingInput::Many(v) => v.iter().map(|s| EmbedItem::Text(s)).collect(),
+            EmbeddingInput::Tokens(t) => vec![EmbedItem::Tokens(t)],
+            EmbeddingInput::TokenLists(v) => v.iter().map(|t| EmbedItem::Tokens(t)).collect(),
+        }
+    }
+}
+
 async fn embeddings(State(st): State<Arc<MockState>>, req: Request) -> Response {
     let api = Api::OpenAi;
     let (parts, body) = match st.receive(req, api).await {
         Ok(x) => x,
         Err(resp) => return *resp,
     };
-    let req: EmbeddingsRequest = match parse_body(&body, api) {
+    let req = match Embeddings::parse(&body) {
         Ok(r) => r,
-        Err(e) => return e.response(api),
+        Err(e) => return st.reject(&e, api),
     };
-    let EmbeddingsRequest { model, input, dimensions, encoding_format } = req;
-    let Some(model) = model else { return missing("model".into()).response(api) };
-    let Some(input) = input else { return missing("input".into()).response(api) };
-    let items: Vec<EmbedItem> = match &input {
-        EmbeddingInput::One(s) => vec![EmbedItem::Text(s)],
-        EmbeddingInput::Many(v) => v.iter().map(|s| EmbedItem::Text(s)).collect(),
-        EmbeddingInput::Tokens(t) => vec![EmbedItem::Tokens(t)],
-        EmbeddingInput::TokenLists(v) => v.iter().map(|t| EmbedItem::Tokens(t)).collect(),
-    };
-    let empty = items.is_empty()
-        || items.iter().any(|i| match i {
-            EmbedItem::Text(s) => s.is_empty(),
-            EmbedItem::Tokens(t) => t.is_empty(),
-        });
-    if empty {
-        return ApiError::invalid(
-            "Invalid 'input': inputs must be non-empty.",
-            Some("input".into()),
-            Some("invalid_value"),
-        )
-        .response(api);
-    }
-    let dims = match dimensions {
-        None if model.contains("large") => 3072,
-        None => 1536,
-        Some(d) if (1..=MAX_DIMENSIONS).contains(&d) => d as usize,
-        Some(d) => {
-            return ApiError::invalid(
-                format!(
-                "Invalid 'dimensions': expected a value between 1 and {MAX_DIMENSIONS}, but got {d} instead."
-            ),
-                Some("dimensions".into()),
-                Some("invalid_value"),
-            )
-            .response(api)
-        }
-    };
-    let enc = encoding_for(&model);
+    let Embeddings { model, dims, base64, .. } = &req;
+    let (model, dims, base64) = (model.as_str(), *dims, *base64);
+    let items = req.items();
+    let enc = encoding_for(model);
     let prompt_tokens: u64 = items
         .iter()
         .map(|i| match i {
@@ -602,13 +633,14 @@ async fn embeddings(State(st): State<Arc<MockState>>, req: Request) -> Response 
         Ok(p) => p,
         Err(resp) => return *resp,
     };
-    let base64 = encoding_format == Some(EncodingFormat::Base64);
+    // An embedding is one forward pass: it takes the time of a first token.
+    planned.wait_whole().await;
     let data = items
         .iter()
         .enumerate()
         .map(|(index, item)| {
             let mut h = Fnv::default();
-            h.field(&model);
+            h.field(model);
             match item {
                 EmbedItem::Text(s) => h.field(s),
                 EmbedItem::Tokens(t) => t.iter().for_each(|x| h.write(&x.to_le_bytes())),
@@ -626,7 +658,7 @@ async fn embeddings(State(st): State<Arc<MockState>>, req: Request) -> Response 
     let doc = EmbeddingList {
         object: "list",
         data,
-        model: &model,
+        model,
         usage: EmbeddingUsage { prompt_tokens, total_tokens: prompt_tokens },
     };
     planned.respond_json(api, serde_json::to_vec(&doc))
@@ -758,6 +790,22 @@ mod tests {
             parse(r#"{"model":"gpt-4o","messages":[{"role":"user","content":"Hello!","name":"bob"}]}"#)
                 .unwrap();
         assert_eq!(named.prompt_tokens(Encoding::O200kBase), 9 + 1 + 1);
+    }
+
+    #[test]
+    fn role_names_are_one_token_everywhere() {
+        let roles = [Role::System, Role::Developer, Role::User, Role::Assistant, Role::Tool, Role::Function];
+        for enc in Encoding::ALL {
+            for role in roles {
+                assert_eq!(
+                    role.tokens(enc),
+                    enc.count(role.as_str()) as u64,
+                    "{} in {}",
+                    role.as_str(),
+                    enc.name()
+                );
+            }
+        }
     }
 
     #[test]

@@ -78,7 +78,7 @@ pub fn join_path(parent: &str, field: &str) -> String {
 
 /// Turn a serde data error into an OpenAI-worded 400 naming the field.
 fn data_error(path: &serde_path_to_error::Path, err: &serde_json::Error, api: Api) -> ApiError {
-    let msg = without_position(err).replace('`', "'");
+    let msg = humanize(&without_position(err).replace('`', "'"));
     let at = format_path(path, api);
     if let Some(rest) = msg.strip_prefix("missing field '") {
         let field = rest.trim_end_matches('\'');
@@ -114,6 +114,24 @@ fn data_error(path: &serde_path_to_error::Path, err: &serde_json::Error, api: Ap
         );
     }
     ApiError::invalid(format!("Invalid value for '{at}': {msg}."), Some(at), Some("invalid_value"))
+}
+
+/// serde's type names in words a client understands (`struct ChatMessage` is "an object").
+fn humanize(msg: &str) -> String {
+    let mut out = msg.to_string();
+    if let Some(at) = out.find("expected struct ") {
+        out.replace_range(at.., "expected an object");
+    }
+    for (rust, words) in [
+        ("expected i64", "expected an integer"),
+        ("expected u64", "expected an integer"),
+        ("expected u32", "expected an integer"),
+        ("expected a sequence", "expected an array"),
+        ("floating point", "number"),
+    ] {
+        out = out.replace(rust, words);
+    }
+    out
 }
 
 /// A required field that is missing (or null).
@@ -168,11 +186,13 @@ impl Content {
         one.into_iter().chain(many.into_iter().flatten())
     }
 
-    /// Parts of type `text` must carry their text.
-    pub fn check(&self, path: &str, api: Api) -> Result<(), ApiError> {
+    /// Parts of type `text` must carry their text. `path` builds the content's path, only
+    /// when there is an error to report.
+    pub fn check(&self, path: impl Fn() -> String, api: Api) -> Result<(), ApiError> {
         if let Content::Parts(parts) = self {
             for (i, part) in parts.iter().enumerate() {
                 if part.kind == "text" && part.text.is_none() {
+                    let path = path();
                     let p = match api {
                         Api::OpenAi => format!("{path}[{i}].text"),
                         Api::Anthropic => format!("{path}.{i}.text"),
@@ -284,6 +304,16 @@ mod tests {
     }
 
     #[test]
+    fn messages_speak_json_not_rust() {
+        let e = err(r#"{"items":[null]}"#, Api::OpenAi);
+        assert!(e.message.ends_with("expected an object."), "{}", e.message);
+        let e = err(r#"{"items":[{"id":1.5}]}"#, Api::OpenAi);
+        assert!(e.message.contains("number") && e.message.contains("an integer"), "{}", e.message);
+        let e = err(r#"{"items":5}"#, Api::OpenAi);
+        assert!(e.message.contains("expected an array"), "{}", e.message);
+    }
+
+    #[test]
     fn content_is_text_or_parts() {
         let c: Content = serde_json::from_str(r#""hi""#).unwrap();
         assert_eq!(c.texts().collect::<Vec<_>>(), ["hi"]);
@@ -292,9 +322,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.texts().collect::<Vec<_>>(), ["a", "b"]);
-        assert!(c.check("messages[0].content", Api::OpenAi).is_ok());
+        assert!(c.check(|| "messages[0].content".into(), Api::OpenAi).is_ok());
         let c: Content = serde_json::from_str(r#"[{"type":"text"}]"#).unwrap();
-        let e = c.check("messages[0].content", Api::OpenAi).unwrap_err();
+        let e = c.check(|| "messages[0].content".into(), Api::OpenAi).unwrap_err();
         assert_eq!(e.param.as_deref(), Some("messages[0].content[0].text"));
     }
 

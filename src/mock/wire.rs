@@ -200,6 +200,13 @@ pub fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
     resp
 }
 
+/// Serialize into a buffer sized for the expected output (no regrowth on the hot path).
+pub fn to_json<T: Serialize>(value: &T, expected_len: usize) -> serde_json::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(expected_len);
+    serde_json::to_writer(&mut buf, value)?;
+    Ok(buf)
+}
+
 /// Seconds since the Unix epoch, for `created` fields.
 pub fn unix_now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)

@@ -42,7 +42,7 @@ pub struct MessagesRequest {
     pub max_tokens: u64,
     pub messages: Vec<AMessage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub system: Option<String>,
+    pub system: Option<System>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_sequences: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -57,6 +57,25 @@ pub struct MessagesRequest {
     pub tool_choice: Option<Value>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// The top-level `system` field: a string, or text blocks when one of them carries
+/// `cache_control` (prompt caching: the canonical body marks a system text part with
+/// `"cache_control": {...}`, as `chat --cache-system` does).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum System {
+    Text(String),
+    Blocks(Vec<SystemBlock>),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SystemBlock {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_control: Option<Value>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -196,14 +215,12 @@ pub fn translate_request(
             DEFAULT_MAX_TOKENS
         }
     };
-    let mut system: Vec<String> = Vec::new();
+    let mut system: Vec<SystemBlock> = Vec::new();
     let mut messages: Vec<AMessage> = Vec::new();
     for (i, m) in body.messages.iter().enumerate() {
         let (role, blocks) = match m.role.as_str() {
             "system" | "developer" => {
-                if let Some(c) = &m.content {
-                    system.push(c.joined_text());
-                }
+                system.extend(system_blocks(m.content.as_ref()));
                 continue;
             }
             "user" => ("user", user_blocks(m, i)?),
@@ -270,7 +287,7 @@ pub fn translate_request(
         model: model.to_string(),
         max_tokens,
         messages,
-        system: (!system.is_empty()).then(|| system.join("\n\n")),
+        system: join_system(system),
         stop_sequences: body.stop.as_ref().map(|s| s.to_vec()),
         temperature: body.temperature,
         top_p: body.top_p,
@@ -280,6 +297,33 @@ pub fn translate_request(
         extra,
     };
     Ok((req, notes))
+}
+
+/// The system text of one message as blocks: one per text part when a part carries
+/// `cache_control` (the marker stays on its block), else one block of the joined text.
+fn system_blocks(content: Option<&Content>) -> Vec<SystemBlock> {
+    let block =
+        |text: String, cache_control: Option<Value>| SystemBlock { kind: "text".into(), text, cache_control };
+    match content {
+        None => Vec::new(),
+        Some(Content::Parts(parts)) if parts.iter().any(|p| p.extra.contains_key("cache_control")) => parts
+            .iter()
+            .filter_map(|p| p.text.clone().map(|t| block(t, p.extra.get("cache_control").cloned())))
+            .collect(),
+        Some(c) => vec![block(c.joined_text(), None)],
+    }
+}
+
+/// A plain string unless some block asks to be cached (then the blocks, so the marker stays
+/// on the block it was put on).
+fn join_system(blocks: Vec<SystemBlock>) -> Option<System> {
+    if blocks.is_empty() {
+        None
+    } else if blocks.iter().any(|b| b.cache_control.is_some()) {
+        Some(System::Blocks(blocks))
+    } else {
+        Some(System::Text(blocks.into_iter().map(|b| b.text).collect::<Vec<_>>().join("\n\n")))
+    }
 }
 
 fn translate_tool_choice(tc: &Value, no_parallel: bool) -> Result<Value, ProviderError> {
@@ -693,6 +737,28 @@ mod tests {
         // The translation reads back as the same typed request (round trip of the wire type).
         let back: MessagesRequest = serde_json::from_value(got).unwrap();
         assert_eq!(back, req);
+    }
+
+    #[test]
+    fn cache_control_on_a_system_part_becomes_a_cached_system_block() {
+        let b = body(
+            r#"{"model":"m","max_tokens":5,"messages":[
+                {"role":"system","content":[{"type":"text","text":"Rules.","cache_control":{"type":"ephemeral"}}]},
+                {"role":"user","content":"q"}]}"#,
+        );
+        let (req, _) = translate_request(&b, "m", false).unwrap();
+        assert_eq!(
+            serde_json::to_value(&req).unwrap()["system"],
+            json!([{"type": "text", "text": "Rules.", "cache_control": {"type": "ephemeral"}}])
+        );
+        // Without a marker, parts are joined into the plain string as before.
+        let b = body(
+            r#"{"model":"m","max_tokens":5,"messages":[
+                {"role":"system","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]},
+                {"role":"system","content":"c"},{"role":"user","content":"q"}]}"#,
+        );
+        let (req, _) = translate_request(&b, "m", false).unwrap();
+        assert_eq!(req.system, Some(System::Text("ab\n\nc".into())));
     }
 
     #[test]

@@ -45,7 +45,7 @@ pub struct Record<'a> {
 }
 
 /// Where a skipped line was.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Loc {
     Line(u64),
     /// 1-based element of a top-level JSON array.
@@ -105,33 +105,238 @@ pub fn read_stream<R: BufRead, S: Sink>(name: &str, mut reader: R, sink: &mut S)
 }
 
 fn read_json_lines<R: BufRead, S: Sink>(name: &str, mut reader: R, sink: &mut S) -> anyhow::Result<()> {
-    let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
+    let ctx = || format!("reading {name}");
+    // The first line decides between JSON Lines and a pretty-printed document.
+    let mut carry: Vec<u8> = Vec::with_capacity(1 << 16);
     let mut line_no = 0u64;
     loop {
-        buf.clear();
-        let n = reader.read_until(b'\n', &mut buf).with_context(|| format!("reading {name}"))?;
-        if n == 0 {
+        carry.clear();
+        if reader.read_until(b'\n', &mut carry).with_context(ctx)? == 0 {
             return Ok(());
         }
         line_no += 1;
-        let line = buf.trim_ascii();
+        let line = carry.trim_ascii();
         if line.is_empty() {
             continue;
         }
-        match serde_json::from_slice::<Probe>(line) {
-            Ok(probe) => {
-                if let Err(reason) = emit(&probe, sink) {
-                    sink.skip(name, Loc::Line(line_no), &reason);
+        if first_line_is_partial(line) {
+            let rest = std::io::Cursor::new(std::mem::take(&mut carry)).chain(reader);
+            return read_document(name, std::io::BufReader::new(rest), sink);
+        }
+        process_line(name, line_no, line, sink);
+        break;
+    }
+    // Then whole lines are parsed where they lie in the reader's buffer; only a line split
+    // across two fills is copied.
+    carry.clear();
+    loop {
+        let buf = reader.fill_buf().with_context(ctx)?;
+        if buf.is_empty() {
+            let line = carry.trim_ascii();
+            if !line.is_empty() {
+                process_line(name, line_no + 1, line, sink);
+            }
+            return Ok(());
+        }
+        let len = buf.len();
+        let mut start = 0;
+        if !carry.is_empty() {
+            match memchr::memchr(b'\n', buf) {
+                None => {
+                    carry.extend_from_slice(buf);
+                    reader.consume(len);
+                    continue;
+                }
+                Some(i) => {
+                    carry.extend_from_slice(&buf[..i]);
+                    line_no += 1;
+                    let line = carry.trim_ascii();
+                    if !line.is_empty() {
+                        process_line(name, line_no, line, sink);
+                    }
+                    carry.clear();
+                    start = i + 1;
                 }
             }
-            // A pretty-printed document: its first line is not a whole value.
-            Err(e) if line_no == 1 && e.is_eof() => {
-                let rest = std::io::Cursor::new(std::mem::take(&mut buf)).chain(reader);
-                return read_document(name, std::io::BufReader::new(rest), sink);
+        }
+        let base = start;
+        for i in memchr::memchr_iter(b'\n', &buf[base..]) {
+            let end = base + i;
+            line_no += 1;
+            let line = buf[start..end].trim_ascii();
+            if !line.is_empty() {
+                process_line(name, line_no, line, sink);
             }
-            Err(e) => sink.skip(name, Loc::Line(line_no), &format!("bad JSON: {e}")),
+            start = end + 1;
+        }
+        carry.extend_from_slice(&buf[start..]);
+        reader.consume(len);
+    }
+}
+
+fn first_line_is_partial(line: &[u8]) -> bool {
+    matches!(serde_json::from_slice::<IgnoredAny>(line), Err(e) if e.is_eof())
+}
+
+/// One JSON Lines line, trimmed and not empty.
+fn process_line<S: Sink>(name: &str, line_no: u64, line: &[u8], sink: &mut S) {
+    // Validating the whole line at once is cheaper than string by string.
+    let Ok(line) = std::str::from_utf8(line) else {
+        sink.skip(name, Loc::Line(line_no), "bad JSON: invalid UTF-8");
+        return;
+    };
+    match serde_json::from_str::<Probe>(line) {
+        Ok(probe) => {
+            if let Err(reason) = emit(&probe, sink) {
+                sink.skip(name, Loc::Line(line_no), &reason);
+            }
+        }
+        Err(e) => sink.skip(name, Loc::Line(line_no), &format!("bad JSON: {e}")),
+    }
+}
+
+/// Every line of a block of whole lines; `first_line` is the file line number of its first.
+fn process_block<S: Sink>(name: &str, block: &[u8], first_line: u64, sink: &mut S) {
+    let mut start = 0;
+    let mut line_no = first_line;
+    let mut ends = memchr::memchr_iter(b'\n', block);
+    loop {
+        let end = ends.next().unwrap_or(block.len());
+        let line = block[start..end].trim_ascii();
+        if !line.is_empty() {
+            process_line(name, line_no, line, sink);
+        }
+        if end >= block.len() {
+            return;
+        }
+        line_no += 1;
+        start = end + 1;
+    }
+}
+
+/// Size of the blocks [`read_jsonl_parallel`] hands to its workers.
+const BLOCK: usize = 4 << 20;
+
+/// Read a JSON Lines file on `threads` threads: this thread cuts the file into blocks of
+/// whole lines, each worker parses blocks into a sink of its own (made by `make_sink`), and
+/// the sinks come back for the caller to merge. Memory stays bounded: a few blocks in flight,
+/// recycled. Returns `None`, having read nothing, when the file is not JSON Lines (a JSON
+/// document or CSV): read those with [`read_path`].
+pub fn read_jsonl_parallel<S, F>(path: &Path, threads: usize, make_sink: F) -> anyhow::Result<Option<Vec<S>>>
+where
+    S: Sink + Send,
+    F: Fn() -> S + Sync,
+{
+    read_jsonl_blocks(path, threads, BLOCK, make_sink)
+}
+
+fn read_jsonl_blocks<S, F>(
+    path: &Path,
+    threads: usize,
+    block: usize,
+    make_sink: F,
+) -> anyhow::Result<Option<Vec<S>>>
+where
+    S: Sink + Send,
+    F: Fn() -> S + Sync,
+{
+    let name = path.display().to_string();
+    let mut file = std::fs::File::open(path).with_context(|| format!("opening {name}"))?;
+    {
+        // Sniff: JSON Lines start with an object that ends on its first line.
+        let mut head = std::io::BufReader::new(&mut file);
+        let mut first = Vec::new();
+        loop {
+            first.clear();
+            if head.read_until(b'\n', &mut first).with_context(|| format!("reading {name}"))? == 0 {
+                return Ok(None);
+            }
+            if !first.trim_ascii().is_empty() {
+                break;
+            }
+        }
+        let line = first.trim_ascii();
+        if !line.starts_with(b"{") || first_line_is_partial(line) {
+            return Ok(None);
         }
     }
+    std::io::Seek::rewind(&mut file).with_context(|| format!("reading {name}"))?;
+
+    let threads = threads.max(1);
+    let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<(Vec<u8>, u64)>(threads * 2);
+    let work_rx = std::sync::Mutex::new(work_rx);
+    let (free_tx, free_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let free_tx = free_tx.clone();
+                let (work_rx, make_sink, name) = (&work_rx, &make_sink, &name);
+                scope.spawn(move || {
+                    let mut sink = make_sink();
+                    loop {
+                        let job = match work_rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok((block, first_line)) = job else { break };
+                        process_block(name, &block, first_line, &mut sink);
+                        let _ = free_tx.send(block);
+                    }
+                    sink
+                })
+            })
+            .collect();
+        let read = (|| -> anyhow::Result<()> {
+            let mut carry: Vec<u8> = Vec::new();
+            let mut next_line = 1u64;
+            loop {
+                let mut buf = free_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(block));
+                buf.clear();
+                buf.append(&mut carry);
+                let start = buf.len();
+                buf.resize(block.max(start + block.min(1 << 16)), 0);
+                let mut filled = start;
+                let eof = loop {
+                    let n = file.read(&mut buf[filled..]).with_context(|| format!("reading {name}"))?;
+                    if n == 0 {
+                        break true;
+                    }
+                    filled += n;
+                    if filled == buf.len() {
+                        break false;
+                    }
+                };
+                buf.truncate(filled);
+                if !eof {
+                    match memchr::memrchr(b'\n', &buf) {
+                        Some(i) => carry.extend_from_slice(&buf[i + 1..]),
+                        None => {
+                            // One line longer than a block: read on.
+                            carry = buf;
+                            continue;
+                        }
+                    }
+                    let keep = buf.len() - carry.len();
+                    buf.truncate(keep);
+                }
+                let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
+                if !buf.is_empty() && work_tx.send((buf, next_line)).is_err() {
+                    break;
+                }
+                next_line += lines;
+                if eof {
+                    break;
+                }
+            }
+            Ok(())
+        })();
+        drop(work_tx);
+        let mut sinks = Vec::with_capacity(threads);
+        for w in workers {
+            sinks.push(w.join().map_err(|_| anyhow::anyhow!("a worker reading {name} panicked"))?);
+        }
+        read.map(|()| Some(sinks))
+    })
 }
 
 /// One JSON document: an array is read element by element; an object as a whole.
@@ -201,27 +406,27 @@ fn emit_value<S: Sink>(value: &serde_json::Value, name: &str, loc: Loc, sink: &m
 #[derive(Debug, Default, Deserialize)]
 struct Probe<'a> {
     #[serde(borrow, default)]
-    ts: Option<Cow<'a, str>>,
+    ts: Option<Text<'a>>,
     #[serde(borrow, default)]
-    provider: Option<Cow<'a, str>>,
+    provider: Option<Text<'a>>,
     #[serde(borrow, default)]
-    url: Option<Cow<'a, str>>,
+    url: Option<Text<'a>>,
     #[serde(borrow, default)]
-    model: Option<Cow<'a, str>>,
+    model: Option<Text<'a>>,
     #[serde(borrow, default)]
-    id: Option<Cow<'a, str>>,
+    id: Option<Text<'a>>,
     #[serde(borrow, default)]
-    custom_id: Option<Cow<'a, str>>,
+    custom_id: Option<Text<'a>>,
     #[serde(borrow, default)]
-    object: Option<Cow<'a, str>>,
+    object: Option<Text<'a>>,
     #[serde(borrow, default, rename = "type")]
-    kind: Option<Cow<'a, str>>,
+    kind: Option<Text<'a>>,
     #[serde(borrow, default)]
-    user: Option<Cow<'a, str>>,
+    user: Option<Text<'a>>,
     #[serde(borrow, default)]
-    project: Option<Cow<'a, str>>,
+    project: Option<Text<'a>>,
     #[serde(borrow, default)]
-    key_name: Option<Cow<'a, str>>,
+    key_name: Option<Text<'a>>,
     #[serde(default)]
     created: Option<Num>,
     #[serde(default)]
@@ -244,6 +449,40 @@ struct Probe<'a> {
     results: Option<Vec<OrgResult<'a>>>,
     #[serde(default)]
     start_time: Option<Num>,
+}
+
+/// A string that borrows from the line when it has no escapes. (serde borrows a bare
+/// `Cow<str>` field, but not one inside an `Option`: that would allocate on every line.)
+#[derive(Debug, Default)]
+struct Text<'a>(Cow<'a, str>);
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Cow<'de, str>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v))
+            }
+        }
+        d.deserialize_str(TextVisitor).map(Text)
+    }
 }
 
 /// A number where a few producers put other things (`created_at` is a string in some APIs).
@@ -327,11 +566,11 @@ struct ResponseProbe<'a> {
 #[derive(Debug, Default, Deserialize)]
 struct BodyProbe<'a> {
     #[serde(borrow, default)]
-    model: Option<Cow<'a, str>>,
+    model: Option<Text<'a>>,
     #[serde(borrow, default)]
-    id: Option<Cow<'a, str>>,
+    id: Option<Text<'a>>,
     #[serde(borrow, default, rename = "type")]
-    kind: Option<Cow<'a, str>>,
+    kind: Option<Text<'a>>,
     #[serde(default)]
     created: Option<Num>,
     #[serde(default)]
@@ -344,7 +583,7 @@ struct BodyProbe<'a> {
 #[derive(Debug, Default, Deserialize)]
 struct AnthropicResult<'a> {
     #[serde(borrow, default, rename = "type")]
-    kind: Option<Cow<'a, str>>,
+    kind: Option<Text<'a>>,
     #[serde(borrow, default)]
     message: Option<BodyProbe<'a>>,
 }
@@ -370,13 +609,13 @@ struct OrgResult<'a> {
     #[serde(default)]
     num_model_requests: Option<i64>,
     #[serde(borrow, default)]
-    project_id: Option<Cow<'a, str>>,
+    project_id: Option<Text<'a>>,
     #[serde(borrow, default)]
-    user_id: Option<Cow<'a, str>>,
+    user_id: Option<Text<'a>>,
     #[serde(borrow, default)]
-    api_key_id: Option<Cow<'a, str>>,
+    api_key_id: Option<Text<'a>>,
     #[serde(borrow, default)]
-    model: Option<Cow<'a, str>>,
+    model: Option<Text<'a>>,
     #[serde(default)]
     batch: Option<bool>,
 }
@@ -533,7 +772,7 @@ fn emit<S: Sink>(p: &Probe<'_>, sink: &mut S) -> Result<(), String> {
                 sink.no_usage();
                 return Ok(());
             };
-            let secs = parse_timestamp(ts).ok_or_else(|| format!("invalid ts `{ts}`"))?;
+            let secs = parse_timestamp(ts).ok_or_else(|| format!("invalid ts `{}`", &**ts))?;
             let rec = Record {
                 ts: Some(secs),
                 model: Some(model),
@@ -1011,6 +1250,15 @@ mod tests {
     }
 
     #[test]
+    fn escaped_strings_are_read_too() {
+        let c = read(
+            r#"{"ts":"2026-01-01T00:00:00Z","provider":"openai","model":"gpt\u002d4o","user":"a\"b","usage":{"input_tokens":1}}"#,
+        );
+        assert!(c.skipped.is_empty(), "{:?}", c.skipped);
+        assert_eq!(c.records[0].0.as_deref(), Some("gpt-4o"));
+    }
+
+    #[test]
     fn broken_lines_are_reported_with_their_line_and_the_rest_is_read() {
         let c = read(concat!(
             "{not json}\n",
@@ -1056,6 +1304,48 @@ mod tests {
         assert_eq!(c.records.len(), 1);
         assert_eq!(c.skipped.len(), 1);
         assert_eq!(c.skipped[0].1, Loc::Element(2));
+    }
+
+    #[test]
+    fn parallel_blocks_read_like_one_stream() {
+        let mut text = String::new();
+        for i in 0..500 {
+            match i % 7 {
+                0 => text.push_str("{broken\n"),
+                1 => text.push('\n'),
+                _ => text.push_str(&format!(
+                    "{{\"ts\":\"2026-01-01T00:00:00Z\",\"provider\":\"openai\",\"model\":\"m{}\",\"usage\":{{\"input_tokens\":{i},\"output_tokens\":1}},\"pad\":\"{}\"}}\n",
+                    i % 3,
+                    "x".repeat(i % 150)
+                )),
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.jsonl");
+        std::fs::write(&path, &text).unwrap();
+        let seq = read(&text);
+        // Lines split across small buffer fills, and a last line without a newline.
+        for cap in [7, 16, 333] {
+            let mut small = Collect::default();
+            let trimmed = text.trim_end();
+            read_stream("t", std::io::BufReader::with_capacity(cap, trimmed.as_bytes()), &mut small).unwrap();
+            assert_eq!(small.records, seq.records, "capacity {cap}");
+            assert_eq!(small.skipped, seq.skipped, "capacity {cap}");
+        }
+        // Blocks far smaller than some lines exercise the carry-over.
+        let parts = read_jsonl_blocks(&path, 3, 100, Collect::default).unwrap().unwrap();
+        let mut records: Vec<Seen> = parts.iter().flat_map(|c| c.records.clone()).collect();
+        let mut skipped: Vec<Loc> = parts.iter().flat_map(|c| c.skipped.iter().map(|s| s.1)).collect();
+        records.sort_by_key(|r| r.1.input_tokens);
+        skipped.sort();
+        assert_eq!(records, seq.records);
+        assert_eq!(skipped, seq.skipped.iter().map(|s| s.1).collect::<Vec<_>>());
+        assert!(skipped.contains(&Loc::Line(498)));
+        // Not JSON Lines: left to the sequential readers.
+        std::fs::write(&path, "model,input_tokens,output_tokens\n").unwrap();
+        assert!(read_jsonl_blocks(&path, 2, 100, Collect::default).unwrap().is_none());
+        std::fs::write(&path, "{\n  \"object\": \"page\"\n}\n").unwrap();
+        assert!(read_jsonl_blocks(&path, 2, 100, Collect::default).unwrap().is_none());
     }
 
     #[test]

@@ -124,10 +124,10 @@ pub fn run(table: &PriceTable, s: &BatchFileSettings, printer: Printer) -> anyho
                 skip("no model in the request: pass -m MODEL".into());
                 continue;
             };
-            match table.resolve(m) {
-                Some(r) => {
-                    let (enc, exact) = encoding_for_model_or_default(Some(r.key));
-                    own = vec![Target { name: m.to_string(), key: r.key, price: r.price, enc, exact }];
+            match table.lookup(m) {
+                Some((key, price)) => {
+                    let (enc, exact) = encoding_for_model_or_default(Some(key));
+                    own = vec![Target { name: m.to_string(), key, price, enc, exact }];
                     &own
                 }
                 None => {

@@ -18,7 +18,9 @@ use crate::error::{Error, ExitStatus};
 use crate::output::{progress, write_report, Printer};
 use crate::pricing::{ModelPrice, PriceTable};
 use crate::settings::cost::{GroupBy, Projection, ReportSettings};
-use crate::usage::logs::{civil_from_days, days_from_civil, read_path, Loc, Record, Sink};
+use crate::usage::logs::{
+    civil_from_days, days_from_civil, read_jsonl_parallel, read_path, Loc, Record, Sink,
+};
 
 /// Most `--by` keys at once (every key).
 const MAX_KEYS: usize = 9;
@@ -151,9 +153,55 @@ impl<'t> Aggregator<'t> {
             return p;
         }
         let table = self.table;
-        let found = table.resolve(self.strings.name(model_id)).map(|r| (r.key, r.price));
+        let found = table.lookup(self.strings.name(model_id));
         self.prices[idx] = Some(found);
         found
+    }
+
+    /// Fold in an aggregator that read other parts of the input (another thread's blocks).
+    pub fn merge(&mut self, other: Aggregator<'t>) {
+        let remap: Vec<u32> = (0..other.strings.names.len() as u32)
+            .map(|id| if id == NONE_ID { NONE_ID } else { self.strings.id(Some(other.strings.name(id))) })
+            .collect();
+        for (id, p) in other.prices.iter().enumerate() {
+            if let Some(found) = p {
+                let mine = remap[id] as usize;
+                if mine >= self.prices.len() {
+                    self.prices.resize(mine + 1, None);
+                }
+                self.prices[mine].get_or_insert(*found);
+            }
+        }
+        for (mut key, c) in other.groups {
+            for (slot, dim) in key.iter_mut().zip(self.by.iter()) {
+                if matches!(
+                    dim,
+                    GroupBy::Model | GroupBy::Provider | GroupBy::User | GroupBy::Project | GroupBy::Key
+                ) {
+                    *slot = remap[*slot as usize];
+                }
+            }
+            self.groups.entry(key).or_default().add(&c);
+        }
+        for (id, c) in other.unpriced {
+            self.unpriced.entry(remap[id as usize]).or_default().add(&c);
+        }
+        for (day, cost) in other.daily {
+            *self.daily.entry(day).or_default() += cost;
+        }
+        self.first_ts = match (self.first_ts, other.first_ts) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last_ts = self.last_ts.max(other.last_ts);
+        self.total.add(&other.total);
+        self.skipped_count += other.skipped_count;
+        let room = MAX_SKIPPED_KEPT.saturating_sub(self.skipped.len());
+        self.skipped.extend(other.skipped.into_iter().take(room));
+        self.no_usage += other.no_usage;
+        self.out_of_range += other.out_of_range;
+        self.undated_excluded += other.undated_excluded;
+        self.undated += other.undated;
     }
 
     /// (asked name, table key) of every model name that was mapped to another key.
@@ -403,7 +451,20 @@ fn label(agg: &Aggregator<'_>, dim: GroupBy, v: u32) -> String {
     }
 }
 
+/// JSON Lines files at least this large are parsed on every core.
+const PARALLEL_MIN_BYTES: u64 = 16 << 20;
+
+/// Parser threads: the cores, or `LLMKIT_COST_THREADS` (benchmarks compare 1 and N).
+fn parser_threads() -> usize {
+    std::env::var("LLMKIT_COST_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n >= 1)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(8)))
+}
+
 pub fn run(table: &PriceTable, s: &ReportSettings, printer: Printer) -> anyhow::Result<ExitStatus> {
+    let threads = parser_threads();
     let mut agg = Aggregator::new(table, &s.by, s.since, s.until);
     let total_bytes: u64 = s
         .files
@@ -429,11 +490,21 @@ pub fn run(table: &PriceTable, s: &ReportSettings, printer: Printer) -> anyhow::
         if path.as_os_str() != "-" && !path.exists() {
             return Err(Error::usage(format!("{}: no such file", path.display())).into());
         }
-        read_path(path, &mut agg)?;
-        bar.inc(std::fs::metadata(path).map(|m| m.len()).unwrap_or(0));
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let parallel = if threads > 1 && size >= PARALLEL_MIN_BYTES {
+            read_jsonl_parallel(path, threads, || Aggregator::new(table, &s.by, s.since, s.until))?
+        } else {
+            None
+        };
+        match parallel {
+            Some(parts) => parts.into_iter().for_each(|part| agg.merge(part)),
+            None => read_path(path, &mut agg)?,
+        }
+        bar.inc(size);
     }
     bar.finish_and_clear();
 
+    agg.skipped.sort_by(|a, b| (&a.file, a.loc).cmp(&(&b.file, b.loc)));
     for (name, key) in agg.resolutions() {
         printer.verbose(format!("price: {name} -> {key}"));
     }
@@ -672,6 +743,8 @@ fn summary_to_stderr(
     }
     if agg.skipped_count > 0 {
         printer.warn(format!("skipped {} line(s) (-v lists them)", agg.skipped_count));
+    } else {
+        printer.info("skipped 0 lines");
     }
 }
 
@@ -711,6 +784,50 @@ mod tests {
         assert!((agg.total.cost_usd - 2.0 * (1000.0 * 2.5e-6 + 100.0 * 1e-5)).abs() < 1e-12);
         assert_eq!(agg.unpriced.len(), 1);
         assert_eq!(agg.total.unpriced_requests, 1);
+    }
+
+    #[test]
+    fn merged_aggregators_equal_one() {
+        let table = PriceTable::load(None).unwrap();
+        let by = [GroupBy::User, GroupBy::Model, GroupBy::Day];
+        let recs: Vec<Record> = (0..40)
+            .map(|i| {
+                let mut r = rec(
+                    ["gpt-4o", "my-llama", "claude-haiku-4-5"][i % 3],
+                    (i as i64) * 40_000,
+                    100 + i as u64,
+                    7,
+                );
+                r.user = [Some("a"), None, Some("b"), Some("c")][i % 4];
+                r
+            })
+            .collect();
+        let mut one = Aggregator::new(&table, &by, None, None);
+        recs.iter().for_each(|r| one.record(r));
+        let mut a = Aggregator::new(&table, &by, None, None);
+        let mut b = Aggregator::new(&table, &by, None, None);
+        recs.iter().enumerate().for_each(|(i, r)| if i % 2 == 0 { b.record(r) } else { a.record(r) });
+        b.skip("f", Loc::Line(3), "bad");
+        a.merge(b);
+        let labelled = |agg: &Aggregator| {
+            let mut v: Vec<(Vec<String>, u64, u64)> = agg
+                .groups
+                .iter()
+                .map(|(k, c)| {
+                    let labels = by.iter().enumerate().map(|(i, d)| label(agg, *d, k[i])).collect();
+                    (labels, c.requests, c.input_tokens)
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(labelled(&a), labelled(&one));
+        assert!((a.total.cost_usd - one.total.cost_usd).abs() < 1e-12);
+        assert_eq!((a.first_ts, a.last_ts), (one.first_ts, one.last_ts));
+        assert_eq!(a.daily, one.daily);
+        assert_eq!(a.skipped_count, 1);
+        let unpriced: Vec<&str> = a.unpriced.keys().map(|id| a.strings.name(*id)).collect();
+        assert_eq!(unpriced, vec!["my-llama"]);
     }
 
     #[test]
