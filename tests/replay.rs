@@ -639,3 +639,55 @@ fn round_trip_recorded_answers_are_served_back_identically_streaming_and_not() {
     }
     assert_eq!(streamed, 3);
 }
+
+#[test]
+fn round_trip_chat_record_then_serve_replay_gives_the_same_answers_and_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("chat.jsonl");
+    let prompts = ["Say something about rivers.", "And about mountains?"];
+    // One streamed chat and one not, recorded against the mock.
+    let mut originals = Vec::new();
+    for (i, prompt) in prompts.iter().enumerate() {
+        let mut cmd = llmkit();
+        cmd.args(["chat", "--mock", "-m", "gpt-4o-mini", "--record"]).arg(&rec).arg(prompt);
+        if i == 1 {
+            cmd.arg("--no-stream");
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        originals.push(String::from_utf8(out.stdout).unwrap());
+    }
+    let (_server, url) = serve_child(&rec, &["--replay-latency", "zero"]);
+    let again = dir.path().join("again.jsonl");
+    for (i, prompt) in prompts.iter().enumerate() {
+        // Served back: the same bytes on stdout, streamed (and not) either way round.
+        for no_stream in [false, true] {
+            let mut cmd = llmkit();
+            cmd.args(["chat", "--base-url", &url, "--provider", "mock", "-m", "gpt-4o-mini", "--no-ledger"]);
+            cmd.arg("--record").arg(&again).arg(prompt);
+            if no_stream {
+                cmd.arg("--no-stream");
+            }
+            let out = cmd.output().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert_eq!(
+                String::from_utf8(out.stdout).unwrap(),
+                originals[i],
+                "prompt {i}, no_stream {no_stream}"
+            );
+        }
+    }
+    let read = |p: &Path| -> Vec<LedgerLine> {
+        std::fs::read_to_string(p).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    };
+    let (first, second) = (read(&rec), read(&again));
+    assert_eq!(first.len(), 2);
+    assert_eq!(second.len(), 4);
+    for (i, orig) in first.iter().enumerate() {
+        for replayed in &second[2 * i..2 * i + 2] {
+            assert_eq!(replayed.usage, orig.usage, "usage of prompt {i}");
+            let (a, b) = (orig.response.as_ref().unwrap(), replayed.response.as_ref().unwrap());
+            assert_eq!(a["choices"][0]["message"]["content"], b["choices"][0]["message"]["content"]);
+        }
+    }
+}
