@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'llmkit' -ScriptBlock {
             [CompletionResult]::new('cost', 'cost', [CompletionResultType]::ParameterValue, 'Price requests, batch files and usage logs; project monthly spend (offline)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions to stdout')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C')
+            [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Re-send recorded requests (with their timing) to another endpoint or model and compare')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check every configured profile (or the chosen one): reachable, TLS, key, model, latency, rate-limit headers. Exit code = failure class of the first failing profile')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Write completions/ and man/ (for maintainers; the output is committed)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -385,6 +386,10 @@ Register-ArgumentCompleter -Native -CommandName 'llmkit' -ScriptBlock {
         }
         'llmkit;serve' {
             [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'Address to listen on (port 0 picks a free port; the URL is printed on stderr)')
+            [CompletionResult]::new('--replay', '--replay', [CompletionResultType]::ParameterName, 'Answer from this recording (`--record` output) instead of generating replies: requests are matched on their normalized body')
+            [CompletionResult]::new('--match-on', '--match-on', [CompletionResultType]::ParameterName, 'Fields that decide a match, comma-separated dotted paths (e.g. model,messages) [default: the whole body except stream and stream_options]')
+            [CompletionResult]::new('--replay-latency', '--replay-latency', [CompletionResultType]::ParameterName, 'Latency of replayed answers: the recorded one, or none')
+            [CompletionResult]::new('--fallthrough', '--fallthrough', [CompletionResultType]::ParameterName, 'Forward requests the recording cannot answer to this base URL (e.g. https://api.openai.com/v1) and append the exchanges to the recording')
             [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed for deterministic replies, embeddings, jitter and fault draws')
             [CompletionResult]::new('--reply-tokens', '--reply-tokens', [CompletionResultType]::ParameterName, 'Natural reply length in tokens; a smaller max_tokens cuts it (finish_reason "length")')
             [CompletionResult]::new('--ttft', '--ttft', [CompletionResultType]::ParameterName, 'Delay before the first token (e.g. 150ms)')
@@ -400,8 +405,55 @@ Register-ArgumentCompleter -Native -CommandName 'llmkit' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'llmkit;replay' {
+            [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'Input format [default: detected from the file name and first lines]')
+            [CompletionResult]::new('--speed', '--speed', [CompletionResultType]::ParameterName, 'Replay speed: 2 = twice as fast as recorded, 0.5 = half as fast')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Replay only the first N requests (after --filter), in file order')
+            [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Replay only requests whose field matches (KEY=GLOB or KEY!=GLOB; repeat: all must hold). Keys: model, id, status, ok, provider, command, user, project, url, or any body field')
+            [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Set a body field on every request (dotted path; the value is JSON if it parses, else a string; repeatable): --set temperature=0 --set response_format.type=json_object')
+            [CompletionResult]::new('--fail-on-cost-increase', '--fail-on-cost-increase', [CompletionResultType]::ParameterName, 'Exit 1 when the replay costs more than PCT percent over the recording')
+            [CompletionResult]::new('--prices', '--prices', [CompletionResultType]::ParameterName, 'Price file (LiteLLM JSON or TOML overrides) for costs the recording does not carry')
+            [CompletionResult]::new('--mock-seed', '--mock-seed', [CompletionResultType]::ParameterName, 'Seed of the mock''s replies (another seed answers differently)')
+            [CompletionResult]::new('--mock-reply-tokens', '--mock-reply-tokens', [CompletionResultType]::ParameterName, 'Mock reply length in tokens when a request sets no max_tokens')
+            [CompletionResult]::new('--mock-ttft', '--mock-ttft', [CompletionResultType]::ParameterName, 'Mock delay before the first token, e.g. 150ms')
+            [CompletionResult]::new('--mock-itl', '--mock-itl', [CompletionResultType]::ParameterName, 'Mock delay between tokens, e.g. 5ms')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile from the config file [env: LLMKIT_PROFILE]')
+            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'Base URL of the API (e.g. http://localhost:8000/v1)')
+            [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, 'Wire protocol of the endpoint')
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'Model to request [env: LLMKIT_MODEL]')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Model to request [env: LLMKIT_MODEL]')
+            [CompletionResult]::new('--api-key-env', '--api-key-env', [CompletionResultType]::ParameterName, 'Name of the environment variable that holds the API key')
+            [CompletionResult]::new('--rpm', '--rpm', [CompletionResultType]::ParameterName, 'Requests per minute the client allows itself')
+            [CompletionResult]::new('--tpm', '--tpm', [CompletionResultType]::ParameterName, 'Tokens per minute the client allows itself')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Requests in flight at once')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Requests in flight at once')
+            [CompletionResult]::new('--max-retries', '--max-retries', [CompletionResultType]::ParameterName, 'Retries per request for transient failures')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-request timeout (e.g. 60s, 2m)')
+            [CompletionResult]::new('--fallback', '--fallback', [CompletionResultType]::ParameterName, 'Profiles to fall back to, in order, when this one fails or its breaker is open')
+            [CompletionResult]::new('--record', '--record', [CompletionResultType]::ParameterName, 'Append every exchange to this recording (JSONL)')
+            [CompletionResult]::new('--cache', '--cache', [CompletionResultType]::ParameterName, 'Answer repeated requests from a local cache: deterministic ones only (temperature 0 or a seed), or `all`')
+            [CompletionResult]::new('--cache-ttl', '--cache-ttl', [CompletionResultType]::ParameterName, 'How long cached responses stay valid (e.g. 7d, 12h)')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: $XDG_CACHE_HOME/llmkit/responses]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]')
+            [CompletionResult]::new('--fast', '--fast', [CompletionResultType]::ParameterName, 'Ignore recorded timing: send everything as fast as the engine''s limits allow')
+            [CompletionResult]::new('--diff', '--diff', [CompletionResultType]::ParameterName, 'Show a diff of every changed output')
+            [CompletionResult]::new('--fail-on-change', '--fail-on-change', [CompletionResultType]::ParameterName, 'Exit 1 when any output changed or a request that succeeded before now fails')
+            [CompletionResult]::new('--mock', '--mock', [CompletionResultType]::ParameterName, 'Run against the embedded mock server (no network, no key)')
+            [CompletionResult]::new('--no-ledger', '--no-ledger', [CompletionResultType]::ParameterName, 'Do not append to the usage ledger ($LLMKIT_LEDGER or $XDG_DATA_HOME/llmkit/usage.jsonl)')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show a progress bar')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -460,6 +512,7 @@ Register-ArgumentCompleter -Native -CommandName 'llmkit' -ScriptBlock {
             [CompletionResult]::new('cost', 'cost', [CompletionResultType]::ParameterValue, 'Price requests, batch files and usage logs; project monthly spend (offline)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions to stdout')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C')
+            [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Re-send recorded requests (with their timing) to another endpoint or model and compare')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check every configured profile (or the chosen one): reachable, TLS, key, model, latency, rate-limit headers. Exit code = failure class of the first failing profile')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Write completions/ and man/ (for maintainers; the output is committed)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -500,6 +553,9 @@ Register-ArgumentCompleter -Native -CommandName 'llmkit' -ScriptBlock {
             break
         }
         'llmkit;help;serve' {
+            break
+        }
+        'llmkit;help;replay' {
             break
         }
         'llmkit;help;check' {

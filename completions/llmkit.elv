@@ -34,6 +34,7 @@ set edit:completion:arg-completer[llmkit] = {|@words|
             cand cost 'Price requests, batch files and usage logs; project monthly spend (offline)'
             cand completions 'Print shell completions to stdout'
             cand serve 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C'
+            cand replay 'Re-send recorded requests (with their timing) to another endpoint or model and compare'
             cand check 'Check every configured profile (or the chosen one): reachable, TLS, key, model, latency, rate-limit headers. Exit code = failure class of the first failing profile'
             cand generate-docs 'Write completions/ and man/ (for maintainers; the output is committed)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -363,6 +364,10 @@ set edit:completion:arg-completer[llmkit] = {|@words|
         }
         &'llmkit;serve'= {
             cand --addr 'Address to listen on (port 0 picks a free port; the URL is printed on stderr)'
+            cand --replay 'Answer from this recording (`--record` output) instead of generating replies: requests are matched on their normalized body'
+            cand --match-on 'Fields that decide a match, comma-separated dotted paths (e.g. model,messages) [default: the whole body except stream and stream_options]'
+            cand --replay-latency 'Latency of replayed answers: the recorded one, or none'
+            cand --fallthrough 'Forward requests the recording cannot answer to this base URL (e.g. https://api.openai.com/v1) and append the exchanges to the recording'
             cand --seed 'Seed for deterministic replies, embeddings, jitter and fault draws'
             cand --reply-tokens 'Natural reply length in tokens; a smaller max_tokens cuts it (finish_reason "length")'
             cand --ttft 'Delay before the first token (e.g. 150ms)'
@@ -378,8 +383,54 @@ set edit:completion:arg-completer[llmkit] = {|@words|
             cand --verbose 'More detail on stderr (repeat for more)'
             cand -q 'Print only results and errors'
             cand --quiet 'Print only results and errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'llmkit;replay'= {
+            cand --input-format 'Input format [default: detected from the file name and first lines]'
+            cand --speed 'Replay speed: 2 = twice as fast as recorded, 0.5 = half as fast'
+            cand --limit 'Replay only the first N requests (after --filter), in file order'
+            cand --filter 'Replay only requests whose field matches (KEY=GLOB or KEY!=GLOB; repeat: all must hold). Keys: model, id, status, ok, provider, command, user, project, url, or any body field'
+            cand --set 'Set a body field on every request (dotted path; the value is JSON if it parses, else a string; repeatable): --set temperature=0 --set response_format.type=json_object'
+            cand --fail-on-cost-increase 'Exit 1 when the replay costs more than PCT percent over the recording'
+            cand --prices 'Price file (LiteLLM JSON or TOML overrides) for costs the recording does not carry'
+            cand --mock-seed 'Seed of the mock''s replies (another seed answers differently)'
+            cand --mock-reply-tokens 'Mock reply length in tokens when a request sets no max_tokens'
+            cand --mock-ttft 'Mock delay before the first token, e.g. 150ms'
+            cand --mock-itl 'Mock delay between tokens, e.g. 5ms'
+            cand --profile 'Profile from the config file [env: LLMKIT_PROFILE]'
+            cand --base-url 'Base URL of the API (e.g. http://localhost:8000/v1)'
+            cand --provider 'Wire protocol of the endpoint'
+            cand -m 'Model to request [env: LLMKIT_MODEL]'
+            cand --model 'Model to request [env: LLMKIT_MODEL]'
+            cand --api-key-env 'Name of the environment variable that holds the API key'
+            cand --rpm 'Requests per minute the client allows itself'
+            cand --tpm 'Tokens per minute the client allows itself'
+            cand -j 'Requests in flight at once'
+            cand --concurrency 'Requests in flight at once'
+            cand --max-retries 'Retries per request for transient failures'
+            cand --timeout 'Per-request timeout (e.g. 60s, 2m)'
+            cand --fallback 'Profiles to fall back to, in order, when this one fails or its breaker is open'
+            cand --record 'Append every exchange to this recording (JSONL)'
+            cand --cache 'Answer repeated requests from a local cache: deterministic ones only (temperature 0 or a seed), or `all`'
+            cand --cache-ttl 'How long cached responses stay valid (e.g. 7d, 12h)'
+            cand --cache-dir 'Cache directory [default: $XDG_CACHE_HOME/llmkit/responses]'
+            cand --format 'Report format'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]'
+            cand --fast 'Ignore recorded timing: send everything as fast as the engine''s limits allow'
+            cand --diff 'Show a diff of every changed output'
+            cand --fail-on-change 'Exit 1 when any output changed or a request that succeeded before now fails'
+            cand --mock 'Run against the embedded mock server (no network, no key)'
+            cand --no-ledger 'Do not append to the usage ledger ($LLMKIT_LEDGER or $XDG_DATA_HOME/llmkit/usage.jsonl)'
+            cand --no-progress 'Never show a progress bar'
+            cand -v 'More detail on stderr (repeat for more)'
+            cand --verbose 'More detail on stderr (repeat for more)'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -435,6 +486,7 @@ set edit:completion:arg-completer[llmkit] = {|@words|
             cand cost 'Price requests, batch files and usage logs; project monthly spend (offline)'
             cand completions 'Print shell completions to stdout'
             cand serve 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C'
+            cand replay 'Re-send recorded requests (with their timing) to another endpoint or model and compare'
             cand check 'Check every configured profile (or the chosen one): reachable, TLS, key, model, latency, rate-limit headers. Exit code = failure class of the first failing profile'
             cand generate-docs 'Write completions/ and man/ (for maintainers; the output is committed)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -464,6 +516,8 @@ set edit:completion:arg-completer[llmkit] = {|@words|
         &'llmkit;help;completions'= {
         }
         &'llmkit;help;serve'= {
+        }
+        &'llmkit;help;replay'= {
         }
         &'llmkit;help;check'= {
         }

@@ -36,6 +36,7 @@ complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "tokens" -d 'Count, en
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "cost" -d 'Price requests, batch files and usage logs; project monthly spend (offline)'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "completions" -d 'Print shell completions to stdout'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "serve" -d 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C'
+complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "replay" -d 'Re-send recorded requests (with their timing) to another endpoint or model and compare'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "check" -d 'Check every configured profile (or the chosen one): reachable, TLS, key, model, latency, rate-limit headers. Exit code = failure class of the first failing profile'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "generate-docs" -d 'Write completions/ and man/ (for maintainers; the output is committed)'
 complete -c llmkit -n "__fish_llmkit_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -314,6 +315,11 @@ complete -c llmkit -n "__fish_llmkit_using_subcommand completions" -s q -l quiet
 complete -c llmkit -n "__fish_llmkit_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c llmkit -n "__fish_llmkit_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l addr -d 'Address to listen on (port 0 picks a free port; the URL is printed on stderr)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l replay -d 'Answer from this recording (`--record` output) instead of generating replies: requests are matched on their normalized body' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l match-on -d 'Fields that decide a match, comma-separated dotted paths (e.g. model,messages) [default: the whole body except stream and stream_options]' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l replay-latency -d 'Latency of replayed answers: the recorded one, or none' -r -f -a "recorded\t'The recorded TTFT and total latency'
+zero\t'Answer at once'"
+complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l fallthrough -d 'Forward requests the recording cannot answer to this base URL (e.g. https://api.openai.com/v1) and append the exchanges to the recording' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l seed -d 'Seed for deterministic replies, embeddings, jitter and fault draws' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l reply-tokens -d 'Natural reply length in tokens; a smaller max_tokens cuts it (finish_reason "length")' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l ttft -d 'Delay before the first token (e.g. 150ms)' -r
@@ -327,8 +333,56 @@ complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l require-key -d '
 complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l config -d 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]' -r -F
 complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -s v -l verbose -d 'More detail on stderr (repeat for more)'
 complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -s q -l quiet -d 'Print only results and errors'
-complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -s V -l version -d 'Print version'
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l input-format -d 'Input format [default: detected from the file name and first lines]' -r -f -a "recording\t'llmkit recording (`--record` output)'
+batch\t'OpenAI Batch API input (or llmkit shorthand lines); no timing'
+azure\t'Azure LLM inference trace CSV: TIMESTAMP,ContextTokens,GeneratedTokens'
+mooncake\t'Mooncake trace JSONL: timestamp (ms), input_length, output_length, hash_ids'"
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l speed -d 'Replay speed: 2 = twice as fast as recorded, 0.5 = half as fast' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l limit -d 'Replay only the first N requests (after --filter), in file order' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l filter -d 'Replay only requests whose field matches (KEY=GLOB or KEY!=GLOB; repeat: all must hold). Keys: model, id, status, ok, provider, command, user, project, url, or any body field' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l set -d 'Set a body field on every request (dotted path; the value is JSON if it parses, else a string; repeatable): --set temperature=0 --set response_format.type=json_object' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l fail-on-cost-increase -d 'Exit 1 when the replay costs more than PCT percent over the recording' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l prices -d 'Price file (LiteLLM JSON or TOML overrides) for costs the recording does not carry' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l mock-seed -d 'Seed of the mock\'s replies (another seed answers differently)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l mock-reply-tokens -d 'Mock reply length in tokens when a request sets no max_tokens' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l mock-ttft -d 'Mock delay before the first token, e.g. 150ms' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l mock-itl -d 'Mock delay between tokens, e.g. 5ms' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l profile -d 'Profile from the config file [env: LLMKIT_PROFILE]' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l base-url -d 'Base URL of the API (e.g. http://localhost:8000/v1)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l provider -d 'Wire protocol of the endpoint' -r -f -a "openai\t'OpenAI and any OpenAI-compatible endpoint (vLLM, Ollama, OpenRouter, ...)'
+anthropic\t'Anthropic Messages API'
+azure\t'Azure OpenAI (deployment URLs, api-version, api-key header)'
+mock\t'The embedded mock server'"
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -s m -l model -d 'Model to request [env: LLMKIT_MODEL]' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l api-key-env -d 'Name of the environment variable that holds the API key' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l rpm -d 'Requests per minute the client allows itself' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l tpm -d 'Tokens per minute the client allows itself' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -s j -l concurrency -d 'Requests in flight at once' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l max-retries -d 'Retries per request for transient failures' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l timeout -d 'Per-request timeout (e.g. 60s, 2m)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l fallback -d 'Profiles to fall back to, in order, when this one fails or its breaker is open' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l record -d 'Append every exchange to this recording (JSONL)' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l cache -d 'Answer repeated requests from a local cache: deterministic ones only (temperature 0 or a seed), or `all`' -r -f -a "deterministic\t'Only requests with temperature 0 or a seed'
+all\t'Every request, sampled or not'"
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l cache-ttl -d 'How long cached responses stay valid (e.g. 7d, 12h)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l cache-dir -d 'Cache directory [default: $XDG_CACHE_HOME/llmkit/responses]' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l format -d 'Report format' -r -f -a "table\t''
+json\t''
+csv\t''
+jsonl\t''"
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l config -d 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l fast -d 'Ignore recorded timing: send everything as fast as the engine\'s limits allow'
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l diff -d 'Show a diff of every changed output'
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l fail-on-change -d 'Exit 1 when any output changed or a request that succeeded before now fails'
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l mock -d 'Run against the embedded mock server (no network, no key)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l no-ledger -d 'Do not append to the usage ledger ($LLMKIT_LEDGER or $XDG_DATA_HOME/llmkit/usage.jsonl)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -l no-progress -d 'Never show a progress bar'
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -s v -l verbose -d 'More detail on stderr (repeat for more)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -s q -l quiet -d 'Print only results and errors'
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c llmkit -n "__fish_llmkit_using_subcommand replay" -s V -l version -d 'Print version'
 complete -c llmkit -n "__fish_llmkit_using_subcommand check" -l profile -d 'Profile from the config file [env: LLMKIT_PROFILE]' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand check" -l base-url -d 'Base URL of the API (e.g. http://localhost:8000/v1)' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand check" -l provider -d 'Wire protocol of the endpoint' -r -f -a "openai\t'OpenAI and any OpenAI-compatible endpoint (vLLM, Ollama, OpenRouter, ...)'
@@ -366,16 +420,17 @@ complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s v -l ver
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s q -l quiet -d 'Print only results and errors'
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s h -l help -d 'Print help'
 complete -c llmkit -n "__fish_llmkit_using_subcommand generate-docs" -s V -l version -d 'Print version'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch bench tokens cost completions serve check generate-docs help" -f -a "chat" -d 'Send a prompt (arguments and/or stdin) and stream the answer to stdout'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch bench tokens cost completions serve check generate-docs help" -f -a "batch" -d 'Run a JSONL batch of chat requests: concurrent, rate-limited, resumable; or submit it to a provider\'s Batch API with --remote'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch bench tokens cost completions serve check generate-docs help" -f -a "bench" -d 'Load-test an endpoint: TTFT, TPOT, ITL, percentiles, throughput, sweeps'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch bench tokens cost completions serve check generate-docs help" -f -a "tokens" -d 'Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch bench tokens cost completions serve check generate-docs help" -f -a "cost" -d 'Price requests, batch files and usage logs; project monthly spend (offline)'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch bench tokens cost completions serve check generate-docs help" -f -a "completions" -d 'Print shell completions to stdout'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch bench tokens cost completions serve check generate-docs help" -f -a "serve" -d 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch bench tokens cost completions serve check generate-docs help" -f -a "check" -d 'Check every configured profile (or the chosen one): reachable, TLS, key, model, latency, rate-limit headers. Exit code = failure class of the first failing profile'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch bench tokens cost completions serve check generate-docs help" -f -a "generate-docs" -d 'Write completions/ and man/ (for maintainers; the output is committed)'
-complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch bench tokens cost completions serve check generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch bench tokens cost completions serve replay check generate-docs help" -f -a "chat" -d 'Send a prompt (arguments and/or stdin) and stream the answer to stdout'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch bench tokens cost completions serve replay check generate-docs help" -f -a "batch" -d 'Run a JSONL batch of chat requests: concurrent, rate-limited, resumable; or submit it to a provider\'s Batch API with --remote'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch bench tokens cost completions serve replay check generate-docs help" -f -a "bench" -d 'Load-test an endpoint: TTFT, TPOT, ITL, percentiles, throughput, sweeps'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch bench tokens cost completions serve replay check generate-docs help" -f -a "tokens" -d 'Count, encode, decode, truncate or chunk tokens of files, stdin or chat requests'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch bench tokens cost completions serve replay check generate-docs help" -f -a "cost" -d 'Price requests, batch files and usage logs; project monthly spend (offline)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch bench tokens cost completions serve replay check generate-docs help" -f -a "completions" -d 'Print shell completions to stdout'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch bench tokens cost completions serve replay check generate-docs help" -f -a "serve" -d 'Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch bench tokens cost completions serve replay check generate-docs help" -f -a "replay" -d 'Re-send recorded requests (with their timing) to another endpoint or model and compare'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch bench tokens cost completions serve replay check generate-docs help" -f -a "check" -d 'Check every configured profile (or the chosen one): reachable, TLS, key, model, latency, rate-limit headers. Exit code = failure class of the first failing profile'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch bench tokens cost completions serve replay check generate-docs help" -f -a "generate-docs" -d 'Write completions/ and man/ (for maintainers; the output is committed)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand help; and not __fish_seen_subcommand_from chat batch bench tokens cost completions serve replay check generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c llmkit -n "__fish_llmkit_using_subcommand help; and __fish_seen_subcommand_from bench" -f -a "report" -d 'Merge record files written by `bench --out` (several runs or machines) into one report'
 complete -c llmkit -n "__fish_llmkit_using_subcommand help; and __fish_seen_subcommand_from cost" -f -a "prices" -d 'List model prices (USD per 1M tokens) and context windows'
 complete -c llmkit -n "__fish_llmkit_using_subcommand help; and __fish_seen_subcommand_from cost" -f -a "estimate" -d 'What traffic will cost, per request / day / month; several models side by side'

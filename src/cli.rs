@@ -46,7 +46,9 @@ pub enum Command {
     /// Print shell completions to stdout.
     Completions(CompletionsArgs),
     /// Run the embedded OpenAI/Anthropic-compatible mock server until Ctrl-C.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
+    /// Re-send recorded requests (with their timing) to another endpoint or model and compare.
+    Replay(Box<ReplayArgs>),
     /// Check every configured profile (or the chosen one): reachable, TLS, key, model,
     /// latency, rate-limit headers. Exit code = failure class of the first failing profile.
     Check(CheckArgs),
@@ -253,8 +255,37 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the URL is printed on stderr).
     #[arg(long, default_value = "127.0.0.1:8089", value_name = "HOST:PORT")]
     pub addr: String,
+    /// Answer from this recording (`--record` output) instead of generating replies: requests
+    /// are matched on their normalized body.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Replay",
+        conflicts_with_all = ["seed", "reply_tokens", "ttft", "itl", "jitter", "rpm", "tpm", "fail_rate", "fail_kinds", "require_key"]
+    )]
+    pub replay: Option<PathBuf>,
+    /// Fields that decide a match, comma-separated dotted paths (e.g. model,messages)
+    /// [default: the whole body except stream and stream_options].
+    #[arg(long, value_name = "FIELDS", requires = "replay", help_heading = "Replay")]
+    pub match_on: Option<String>,
+    /// Latency of replayed answers: the recorded one, or none.
+    #[arg(long, value_enum, default_value_t = ReplayLatencyArg::Recorded, help_heading = "Replay")]
+    pub replay_latency: ReplayLatencyArg,
+    /// Forward requests the recording cannot answer to this base URL (e.g.
+    /// https://api.openai.com/v1) and append the exchanges to the recording.
+    #[arg(long, value_name = "URL", requires = "replay", help_heading = "Replay")]
+    pub fallthrough: Option<String>,
     #[command(flatten)]
     pub mock: MockArgs,
+}
+
+/// Latency of `serve --replay` answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReplayLatencyArg {
+    /// The recorded TTFT and total latency.
+    Recorded,
+    /// Answer at once.
+    Zero,
 }
 
 /// Knobs of the embedded server, shared by `serve` and by `--mock` runs.
@@ -768,6 +799,84 @@ pub fn parse_count0(s: &str) -> Result<u64, String> {
         Ok(_) => Err(format!("must not be negative, got {s}")),
         Err(_) => Err(format!("`{s}` is not a whole number")),
     }
+}
+
+/// `llmkit replay`: re-send recorded requests with their timing and compare old vs new.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// Recording (`--record` output), batch file, Azure trace CSV or Mooncake trace (`-` = stdin).
+    #[arg(value_name = "FILE")]
+    pub input: PathBuf,
+    /// Input format [default: detected from the file name and first lines].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<ReplayInputFormat>,
+    /// Replay speed: 2 = twice as fast as recorded, 0.5 = half as fast.
+    #[arg(long, default_value_t = 1.0, value_name = "X")]
+    pub speed: f64,
+    /// Ignore recorded timing: send everything as fast as the engine's limits allow.
+    #[arg(long, conflicts_with = "speed")]
+    pub fast: bool,
+    /// Replay only the first N requests (after --filter), in file order.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Replay only requests whose field matches (KEY=GLOB or KEY!=GLOB; repeat: all must hold).
+    /// Keys: model, id, status, ok, provider, command, user, project, url, or any body field.
+    #[arg(long = "filter", value_name = "KEY=VALUE")]
+    pub filter: Vec<String>,
+    /// Set a body field on every request (dotted path; the value is JSON if it parses, else a
+    /// string; repeatable): --set temperature=0 --set response_format.type=json_object.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Show a diff of every changed output.
+    #[arg(long)]
+    pub diff: bool,
+    /// Exit 1 when any output changed or a request that succeeded before now fails.
+    #[arg(long)]
+    pub fail_on_change: bool,
+    /// Exit 1 when the replay costs more than PCT percent over the recording.
+    #[arg(long, value_name = "PCT")]
+    pub fail_on_cost_increase: Option<f64>,
+    /// Price file (LiteLLM JSON or TOML overrides) for costs the recording does not carry.
+    #[arg(long, env = "LLMKIT_PRICES", value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+    #[command(flatten)]
+    pub mock_knobs: ReplayMockArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Knobs of the embedded server for `replay --mock` (the full set is on `llmkit serve`):
+/// enough to stand in for "another model" in a rehearsal of a model switch.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Mock server (with --mock)")]
+pub struct ReplayMockArgs {
+    /// Seed of the mock's replies (another seed answers differently).
+    #[arg(long, value_name = "N", requires = "mock")]
+    pub mock_seed: Option<u64>,
+    /// Mock reply length in tokens when a request sets no max_tokens.
+    #[arg(long, value_name = "N", requires = "mock")]
+    pub mock_reply_tokens: Option<u32>,
+    /// Mock delay before the first token, e.g. 150ms.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", requires = "mock")]
+    pub mock_ttft: Option<std::time::Duration>,
+    /// Mock delay between tokens, e.g. 5ms.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", requires = "mock")]
+    pub mock_itl: Option<std::time::Duration>,
+}
+
+/// Input formats `replay` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReplayInputFormat {
+    /// llmkit recording (`--record` output).
+    Recording,
+    /// OpenAI Batch API input (or llmkit shorthand lines); no timing.
+    Batch,
+    /// Azure LLM inference trace CSV: TIMESTAMP,ContextTokens,GeneratedTokens.
+    Azure,
+    /// Mooncake trace JSONL: timestamp (ms), input_length, output_length, hash_ids.
+    Mooncake,
 }
 
 #[derive(Debug, Args)]

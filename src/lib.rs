@@ -58,10 +58,29 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             let targets = commands::check::targets(&args, &config)?;
             runtime()?.block_on(commands::check::run(targets, args.output, printer))
         }
-        Command::Serve(args) => {
-            let config = mock::MockConfig::from_args(&args.mock)?;
-            runtime()?.block_on(commands::serve::run(&args.addr, config, printer))
+        Command::Replay(args) => {
+            let config = config::Config::load(global.config.as_deref())?;
+            commands::replay::run(commands::replay::ReplaySettings::resolve(&args, &config)?, printer)
         }
+        Command::Serve(args) => match &args.replay {
+            Some(recording) => {
+                let latency = match args.replay_latency {
+                    cli::ReplayLatencyArg::Recorded => mock::replay::ReplayLatency::Recorded,
+                    cli::ReplayLatencyArg::Zero => mock::replay::ReplayLatency::Zero,
+                };
+                let config = mock::replay::ReplayConfig::new(
+                    recording.clone(),
+                    args.match_on.as_deref(),
+                    latency,
+                    args.fallthrough.as_deref(),
+                )?;
+                runtime()?.block_on(commands::serve::run_replay(&args.addr, config, printer))
+            }
+            None => {
+                let config = mock::MockConfig::from_args(&args.mock)?;
+                runtime()?.block_on(commands::serve::run(&args.addr, config, printer))
+            }
+        },
     }
 }
 

@@ -6,5 +6,6 @@ pub mod chat;
 pub mod check;
 pub mod completions;
 pub mod cost;
+pub mod replay;
 pub mod serve;
 pub mod tokens;

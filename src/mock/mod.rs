@@ -20,6 +20,7 @@ mod body;
 mod faults;
 mod limits;
 mod openai;
+pub mod replay;
 mod reply;
 mod request;
 mod server;
@@ -37,7 +38,7 @@ use axum::Router;
 use bytes::Bytes;
 
 pub use faults::{FailKind, FaultPlan, WeightedKind};
-pub use server::{bind, spawn_thread, start, MockServer, ThreadedMock};
+pub use server::{bind, bind_router, spawn_thread, start, MockServer, ThreadedMock};
 
 use crate::cli::MockArgs;
 use crate::error::Error;

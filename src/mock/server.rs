@@ -47,15 +47,19 @@ pub async fn start(config: MockConfig) -> anyhow::Result<MockServer> {
 
 /// Start a server on `addr` (`host:port`; port 0 picks a free one).
 pub async fn bind(addr: &str, config: MockConfig) -> anyhow::Result<MockServer> {
-    let listener =
-        TcpListener::bind(addr).await.map_err(|e| Error::usage(format!("cannot listen on {addr}: {e}")))?;
-    let local = listener.local_addr().context("reading the listening address")?;
     // Load the tokenizer tables now rather than inside the first request, so the first answer
     // is as fast as the others (latency tests and benchmarks measure it).
     tokio::task::spawn_blocking(|| Encoding::O200kBase.count("warm up"))
         .await
         .context("loading the tokenizer")?;
-    let app = router(Arc::new(MockState::new(config)));
+    bind_router(addr, router(Arc::new(MockState::new(config)))).await
+}
+
+/// Serve another router (`serve --replay`) with the same sockets and shutdown behaviour.
+pub async fn bind_router(addr: &str, app: Router) -> anyhow::Result<MockServer> {
+    let listener =
+        TcpListener::bind(addr).await.map_err(|e| Error::usage(format!("cannot listen on {addr}: {e}")))?;
+    let local = listener.local_addr().context("reading the listening address")?;
     let (stop, stop_rx) = watch::channel(false);
     let task = tokio::spawn(accept_loop(listener, app, stop_rx));
     Ok(MockServer { addr: local, stop, task: Some(task) })
