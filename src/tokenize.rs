@@ -411,6 +411,10 @@ fn count_pieces(enc: Encoding, tok: &bpe_openai::Tokenizer, text: &str) -> usize
         let mut n = 0usize;
         for_each_piece(enc, tok, text, |piece| {
             let bytes = piece.as_bytes();
+            if bytes.len() >= PARALLEL_PIECE {
+                n += encode_long_piece(&tok.bpe, piece).len();
+                return;
+            }
             if bytes.len() > MEMO_PIECE {
                 n += tok.bpe.count(bytes);
                 return;
@@ -428,6 +432,92 @@ fn count_pieces(enc: Encoding, tok: &bpe_openai::Tokenizer, text: &str) -> usize
         });
         n
     })
+}
+
+/// Pieces at least this long are encoded in parallel by [`encode_long_piece`]. Ordinary text
+/// has no such pieces; text without spaces or punctuation (CJK, base64, minified data) is one.
+const PARALLEL_PIECE: usize = 64 * 1024;
+
+/// The byte-pair encoding of one long piece, using every rayon thread.
+///
+/// The piece is cut into segments at character boundaries, each is encoded on its own, and
+/// the seams are repaired. Exact, by the property the linear-time encoder itself rests on: a
+/// token sequence is *the* encoding of its text if and only if every pair of neighbours is
+/// compatible (re-encoding the two tokens' bytes gives back the same two tokens). Inside a
+/// segment that holds; at a seam it is checked, and when it fails the tokens on both sides of
+/// the seam are re-encoded together, over a window that doubles until both new seams are
+/// compatible (at worst the whole piece, which is then simply the sequential encoding).
+fn encode_long_piece(bpe: &bpe_openai::byte_pair_encoding::BytePairEncoding, piece: &str) -> Vec<u32> {
+    let parts = rayon::current_num_threads().min(piece.len() / (PARALLEL_PIECE / 2)).max(1);
+    encode_in_parts(bpe, piece, parts)
+}
+
+/// [`encode_long_piece`] with the number of segments chosen by the caller (tests use many).
+fn encode_in_parts(
+    bpe: &bpe_openai::byte_pair_encoding::BytePairEncoding,
+    piece: &str,
+    parts: usize,
+) -> Vec<u32> {
+    if parts <= 1 {
+        return bpe.encode_via_backtracking(piece.as_bytes());
+    }
+    let mut cuts = vec![0];
+    for k in 1..parts {
+        let mut at = piece.len() * k / parts;
+        while !piece.is_char_boundary(at) {
+            at += 1;
+        }
+        if at > *cuts.last().unwrap_or(&0) && at < piece.len() {
+            cuts.push(at);
+        }
+    }
+    cuts.push(piece.len());
+    let segments: Vec<Vec<u32>> = {
+        use rayon::prelude::*;
+        cuts.par_windows(2).map(|w| bpe.encode_via_backtracking(&piece.as_bytes()[w[0]..w[1]])).collect()
+    };
+    let mut segments = segments.into_iter();
+    let mut out = segments.next().unwrap_or_default();
+    for right in segments {
+        stitch(bpe, &mut out, right);
+    }
+    out
+}
+
+/// Append `right` (the encoding of the text after `left`'s) to `left`, repairing the seam.
+fn stitch(bpe: &bpe_openai::byte_pair_encoding::BytePairEncoding, left: &mut Vec<u32>, right: Vec<u32>) {
+    let compatible = |a: u32, b: u32| {
+        let mut bytes = bpe.token_bytes(a).to_vec();
+        bytes.extend_from_slice(bpe.token_bytes(b));
+        bpe.encode_via_backtracking(&bytes) == [a, b]
+    };
+    let (Some(&last), Some(&first)) = (left.last(), right.first()) else {
+        left.extend(right);
+        return;
+    };
+    if compatible(last, first) {
+        left.extend(right);
+        return;
+    }
+    let mut k = 1;
+    loop {
+        let i = left.len().saturating_sub(k);
+        let j = k.min(right.len());
+        let mut window = Vec::new();
+        for &t in left[i..].iter().chain(&right[..j]) {
+            window.extend_from_slice(bpe.token_bytes(t));
+        }
+        let middle = bpe.encode_via_backtracking(&window);
+        let left_ok = i == 0 || middle.first().is_some_and(|&m| compatible(left[i - 1], m));
+        let right_ok = j == right.len() || middle.last().is_some_and(|&m| compatible(m, right[j]));
+        if (left_ok && right_ok) || (i == 0 && j == right.len()) {
+            left.truncate(i);
+            left.extend(middle);
+            left.extend_from_slice(&right[j..]);
+            return;
+        }
+        k *= 2;
+    }
 }
 
 /// A small, fast, non-cryptographic hasher for short byte strings (the multiply-rotate scheme
@@ -1540,6 +1630,34 @@ mod tests {
         assert_eq!(Encoding::for_model("openai/gpt-4.1"), Some(Encoding::O200kBase));
         assert_eq!(Encoding::for_model("cl100k_base"), Some(Encoding::Cl100kBase));
         assert_eq!(Encoding::for_model("claude-3-5-sonnet"), None);
+    }
+
+    #[test]
+    fn long_pieces_encode_in_parts_exactly() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(7);
+        let cjk: String =
+            (0..3000).map(|_| char::from_u32(rng.random_range(0x4E00..0x9FA5)).unwrap_or('x')).collect();
+        let b64: String = (0..6000)
+            .map(|_| {
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[rng.random_range(0..64)]
+                    as char
+            })
+            .collect();
+        let texts = [cjk, b64, "a".repeat(5000), "ab".repeat(3001), "\u{e9}t\u{e9}".repeat(999)];
+        for tok in [bpe_openai::o200k_base(), bpe_openai::cl100k_base()] {
+            for text in &texts {
+                let whole = tok.bpe.encode_via_backtracking(text.as_bytes());
+                for parts in [2, 3, 5, 16, 97] {
+                    assert_eq!(
+                        encode_in_parts(&tok.bpe, text, parts),
+                        whole,
+                        "{parts} parts of {:.20}",
+                        text
+                    );
+                }
+            }
+        }
     }
 
     #[test]
