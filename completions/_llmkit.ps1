@@ -58,6 +58,7 @@ Register-ArgumentCompleter -Native -CommandName 'llmkit' -ScriptBlock {
             [CompletionResult]::new('--tools', '--tools', [CompletionResultType]::ParameterName, 'Function definitions (JSON array); tool calls are printed as JSON lines, exit 10')
             [CompletionResult]::new('--tool', '--tool', [CompletionResultType]::ParameterName, 'Run this local command for tool NAME (repeatable): the call''s arguments go to its stdin as JSON, its stdout goes back to the model')
             [CompletionResult]::new('--max-tool-rounds', '--max-tool-rounds', [CompletionResultType]::ParameterName, 'Most model/tool round trips before giving up (with --tool)')
+            [CompletionResult]::new('--tool-timeout', '--tool-timeout', [CompletionResultType]::ParameterName, 'Kill a --tool command that runs longer than this; the model is told it timed out')
             [CompletionResult]::new('--cid', '--cid', [CompletionResultType]::ParameterName, 'Continue the conversation with this id')
             [CompletionResult]::new('--session', '--session', [CompletionResultType]::ParameterName, 'Continue (or start) the conversation with this name')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile from the config file [env: LLMKIT_PROFILE]')

@@ -571,7 +571,7 @@ _llmkit() {
             return 0
             ;;
         llmkit__subcmd__chat)
-            opts="-s -o -c -u -m -j -v -q -h -V --system --temperature --top-p --max-tokens --stop --seed --option --messages --json --schema --tools --tool --max-tool-rounds --continue --cid --session --no-save --list --usage --raw --dry-run --no-stream --cache-system --profile --base-url --provider --model --api-key-env --rpm --tpm --concurrency --max-retries --timeout --fallback --mock --record --no-ledger --cache --cache-ttl --cache-dir --verbose --quiet --config --help --version"
+            opts="-s -o -c -u -m -j -v -q -h -V --system --temperature --top-p --max-tokens --stop --seed --option --messages --json --schema --tools --tool --max-tool-rounds --tool-timeout --continue --cid --session --no-save --list --usage --raw --dry-run --no-stream --cache-system --profile --base-url --provider --model --api-key-env --rpm --tpm --concurrency --max-retries --timeout --fallback --mock --record --no-ledger --cache --cache-ttl --cache-dir --verbose --quiet --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -630,6 +630,10 @@ _llmkit() {
                     return 0
                     ;;
                 --max-tool-rounds)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tool-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -54,6 +54,7 @@ set edit:completion:arg-completer[llmkit] = {|@words|
             cand --tools 'Function definitions (JSON array); tool calls are printed as JSON lines, exit 10'
             cand --tool 'Run this local command for tool NAME (repeatable): the call''s arguments go to its stdin as JSON, its stdout goes back to the model'
             cand --max-tool-rounds 'Most model/tool round trips before giving up (with --tool)'
+            cand --tool-timeout 'Kill a --tool command that runs longer than this; the model is told it timed out'
             cand --cid 'Continue the conversation with this id'
             cand --session 'Continue (or start) the conversation with this name'
             cand --profile 'Profile from the config file [env: LLMKIT_PROFILE]'

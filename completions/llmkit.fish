@@ -52,6 +52,7 @@ complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l schema -d 'Struct
 complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l tools -d 'Function definitions (JSON array); tool calls are printed as JSON lines, exit 10' -r -F
 complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l tool -d 'Run this local command for tool NAME (repeatable): the call\'s arguments go to its stdin as JSON, its stdout goes back to the model' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l max-tool-rounds -d 'Most model/tool round trips before giving up (with --tool)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l tool-timeout -d 'Kill a --tool command that runs longer than this; the model is told it timed out' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l cid -d 'Continue the conversation with this id' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l session -d 'Continue (or start) the conversation with this name' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand chat" -l profile -d 'Profile from the config file [env: LLMKIT_PROFILE]' -r

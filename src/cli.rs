@@ -107,6 +107,9 @@ pub struct ChatArgs {
     /// Most model/tool round trips before giving up (with --tool).
     #[arg(long, default_value_t = 5, value_name = "N")]
     pub max_tool_rounds: u32,
+    /// Kill a --tool command that runs longer than this; the model is told it timed out.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", default_value = "60s")]
+    pub tool_timeout: std::time::Duration,
     /// Continue the most recent conversation.
     #[arg(short = 'c', long = "continue", conflicts_with_all = ["cid", "session"])]
     pub continue_last: bool,

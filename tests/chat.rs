@@ -569,6 +569,50 @@ async fn tool_commands_run_and_their_output_goes_back() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_hung_tool_command_is_killed_and_the_model_told() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("\"role\":\"tool\""))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(completion("No weather today.", "gpt-4o-mini")),
+        )
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(tool_call_completion(&[(
+            "call_1",
+            "get_weather",
+            r#"{"city":"Oslo"}"#,
+        )])))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let tools = env.write("tools.json", TOOLS);
+    let started = std::time::Instant::now();
+    let mut cmd = env.chat();
+    cmd.args(["--base-url", &format!("{}/v1", server.uri()), "-m", "gpt-4o-mini", "--no-stream", "--tools"])
+        .arg(&tools)
+        .args(["--tool", "get_weather=sleep 30", "--tool-timeout", "300ms", "weather?"]);
+    let out = run(cmd).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "the command was not killed");
+    assert_eq!(stdout(&out), "No weather today.\n");
+    assert!(stderr(&out).contains("did not finish within 300ms"), "{}", stderr(&out));
+    let second = request_body(&server, 1).await;
+    let result = second["messages"][2]["content"].as_str().unwrap_or_default();
+    assert!(result.contains("did not finish within 300ms and was killed"), "{result}");
+    // Zero is refused before anything is sent.
+    let mut cmd = env.chat();
+    cmd.args(["--base-url", &format!("{}/v1", server.uri()), "-m", "gpt-4o-mini", "--tool-timeout", "0"])
+        .args(["--tool", "get_weather=true", "q"]);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--tool-timeout"), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn only_named_tools_run_and_rounds_are_bounded() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))

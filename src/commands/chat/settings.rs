@@ -86,6 +86,7 @@ impl ChatSettings {
             tools,
             tool,
             max_tool_rounds,
+            tool_timeout,
             continue_last,
             cid,
             session,
@@ -107,13 +108,16 @@ impl ChatSettings {
             options.iter().map(|o| parse_option(o)).collect::<Result<Vec<_>, _>>().map_err(Error::usage)?;
         let tool_commands = tool
             .iter()
-            .map(|t| ToolCommand::parse(t))
+            .map(|t| ToolCommand::parse(t).map(|c| ToolCommand { timeout: tool_timeout, ..c }))
             .collect::<Result<Vec<_>, _>>()
             .map_err(Error::usage)?;
         for (i, t) in tool_commands.iter().enumerate() {
             if tool_commands[..i].iter().any(|o| o.name == t.name) {
                 return Err(Error::usage(format!("--tool `{}` is given twice", t.name)).into());
             }
+        }
+        if tool_timeout.is_zero() {
+            return Err(Error::usage("--tool-timeout must be greater than 0").into());
         }
         if max_tool_rounds == 0 {
             return Err(Error::usage("--max-tool-rounds must be at least 1").into());

@@ -93,7 +93,13 @@ pub struct ToolCommand {
     pub name: String,
     /// Run with `sh -c`.
     pub command: String,
+    /// How long one run may take before it is killed (`--tool-timeout`).
+    pub timeout: std::time::Duration,
 }
+
+/// `--tool-timeout` when not given: long enough for a real lookup, short enough that a hung
+/// command does not hold a chat (and its terminal) forever.
+pub const DEFAULT_TOOL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl ToolCommand {
     pub fn parse(spec: &str) -> Result<ToolCommand, String> {
@@ -104,7 +110,11 @@ impl ToolCommand {
         if command.is_empty() {
             return Err(format!("--tool `{spec}`: the command is empty"));
         }
-        Ok(ToolCommand { name: name.to_string(), command: command.to_string() })
+        Ok(ToolCommand {
+            name: name.to_string(),
+            command: command.to_string(),
+            timeout: DEFAULT_TOOL_TIMEOUT,
+        })
     }
 }
 
@@ -179,10 +189,31 @@ pub struct ToolOutput {
 }
 
 /// Run `cmd` for one call: the arguments JSON on stdin, stdout captured as the result; stderr
-/// goes to the user's terminal. A non-zero exit is reported to the model (it may recover) and
-/// flagged so the caller can warn.
+/// goes to the user's terminal. A non-zero exit, or a run longer than `cmd.timeout` (the
+/// command is then killed), is reported to the model (it may recover) and flagged so the
+/// caller can warn.
 pub async fn run(cmd: &ToolCommand, call: &ToolCall) -> anyhow::Result<ToolOutput> {
-    let mut child = tokio::process::Command::new("sh")
+    let run = run_to_end(cmd, call);
+    match tokio::time::timeout(cmd.timeout, run).await {
+        Ok(result) => result,
+        // Dropping the future drops the child, which kills it (kill_on_drop).
+        Err(_) => Ok(ToolOutput {
+            content: format!(
+                "error: the tool command did not finish within {} and was killed",
+                humantime::format_duration(cmd.timeout)
+            ),
+            failed: true,
+        }),
+    }
+}
+
+async fn run_to_end(cmd: &ToolCommand, call: &ToolCall) -> anyhow::Result<ToolOutput> {
+    let mut command = tokio::process::Command::new("sh");
+    // Its own process group, so that a timeout (or llmkit exiting) kills what the command
+    // started too, not only the shell: a `sleep` left behind would hold the pipes open.
+    #[cfg(unix)]
+    command.process_group(0);
+    let mut child = command
         .arg("-c")
         .arg(&cmd.command)
         .env("LLMKIT_TOOL_NAME", &call.function.name)
@@ -195,6 +226,7 @@ pub async fn run(cmd: &ToolCommand, call: &ToolCall) -> anyhow::Result<ToolOutpu
         .map_err(|e| {
             Error::usage(format!("--tool {}: cannot start `sh -c {}`: {e}", cmd.name, cmd.command))
         })?;
+    let _group = GroupKiller(child.id());
     if let Some(mut stdin) = child.stdin.take() {
         // A command that ignores its input may exit before reading it: not an error.
         match stdin.write_all(call.function.arguments.as_bytes()).await {
@@ -215,6 +247,20 @@ pub async fn run(cmd: &ToolCommand, call: &ToolCall) -> anyhow::Result<ToolOutpu
             content.push_str(&stdout);
         }
         Ok(ToolOutput { content, failed: true })
+    }
+}
+
+/// Kills a tool command's process group when dropped: after it finished (stragglers it left in
+/// the background), on timeout, and when llmkit itself is interrupted.
+struct GroupKiller(Option<u32>);
+
+impl Drop for GroupKiller {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(pid) = self.0.and_then(|p| rustix::process::Pid::from_raw(p as i32)) {
+            // The group may be gone already; nothing to do then.
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        }
     }
 }
 
@@ -271,7 +317,11 @@ mod tests {
     fn tool_command_specs() {
         assert_eq!(
             ToolCommand::parse("weather=./weather.sh --json").unwrap(),
-            ToolCommand { name: "weather".into(), command: "./weather.sh --json".into() }
+            ToolCommand {
+                name: "weather".into(),
+                command: "./weather.sh --json".into(),
+                timeout: DEFAULT_TOOL_TIMEOUT
+            }
         );
         assert_eq!(ToolCommand::parse("calc=bc -l").unwrap().command, "bc -l");
         assert!(ToolCommand::parse("nocommand").unwrap_err().contains("NAME=COMMAND"));
