@@ -223,6 +223,56 @@ async fn models_and_embeddings() {
 }
 
 #[tokio::test]
+async fn anthropic_clients_get_anthropic_model_listings() {
+    let s = server(with(|c| c.require_key = Some("sk-ant-test".into()))).await;
+    let get = |path: &str| {
+        client()
+            .get(format!("{}{path}", s.anthropic_base_url()))
+            .header("x-api-key", "sk-ant-test")
+            .header("anthropic-version", "2023-06-01")
+            .send()
+    };
+    let page: Value = get("/v1/models").await.unwrap().json().await.unwrap();
+    let data = page["data"].as_array().unwrap();
+    assert!(data
+        .iter()
+        .all(|m| m["type"] == "model" && m["display_name"].is_string() && m["lifecycle"] == "active"));
+    assert_eq!(page["has_more"], false);
+    assert_eq!(page["first_id"], data[0]["id"]);
+    assert_eq!(page["last_id"], data[data.len() - 1]["id"]);
+    assert!(page.get("object").is_none(), "not the OpenAI shape: {page}");
+    let one: Value = get("/v1/models/claude-anything").await.unwrap().json().await.unwrap();
+    assert_eq!(one["id"], "claude-anything");
+    assert_eq!(one["type"], "model");
+    // A wrong key gets Anthropic's error shape.
+    let bad = client()
+        .get(format!("{}/v1/models", s.anthropic_base_url()))
+        .header("x-api-key", "nope")
+        .header("anthropic-version", "2023-06-01")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 401);
+    let err: Value = bad.json().await.unwrap();
+    assert_eq!(err["type"], "error");
+    assert_eq!(err["error"]["type"], "authentication_error");
+}
+
+#[tokio::test]
+async fn n_other_than_one_is_refused_naming_the_field() {
+    let s = server(MockConfig::default()).await;
+    let mut body = hello();
+    body["n"] = json!(1);
+    assert_eq!(chat(&s, &body).await.0, 200);
+    for n in [0, 3] {
+        body["n"] = json!(n);
+        let (status, v) = chat(&s, &body).await;
+        assert_eq!(status, 400, "n={n}: {v}");
+        assert_eq!(v["error"]["param"], "n");
+    }
+}
+
+#[tokio::test]
 async fn unknown_routes_are_json_404s() {
     let s = server(MockConfig::default()).await;
     let resp = client().get(format!("{}/v1/nothing", s.url())).send().await.unwrap();

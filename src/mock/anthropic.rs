@@ -28,6 +28,81 @@ pub(crate) fn routes() -> Router<Arc<MockState>> {
     Router::new().route("/v1/messages", post(messages))
 }
 
+// ---------------------------------------------------------------------------------------------
+// Models: `/v1/models` is shared with OpenAI; Anthropic's clients always send
+// `anthropic-version`, which is how a request is recognized as theirs.
+
+/// Models listed to Anthropic clients (any model is accepted in requests).
+const MODELS: &[(&str, &str)] = &[
+    ("claude-sonnet-4-5", "Claude Sonnet 4.5"),
+    ("claude-haiku-4-5", "Claude Haiku 4.5"),
+    ("claude-opus-4-5", "Claude Opus 4.5"),
+];
+
+/// A fixed date, so the listing is the same on every run.
+const MODELS_CREATED_AT: &str = "2025-09-29T00:00:00Z";
+
+pub(crate) fn is_anthropic(headers: &axum::http::HeaderMap) -> bool {
+    headers.contains_key("anthropic-version")
+}
+
+#[derive(Serialize)]
+struct ModelInfo {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: String,
+    display_name: String,
+    created_at: &'static str,
+    /// Required by current Anthropic SDKs (`active` | `deprecated` | `retired`).
+    lifecycle: &'static str,
+}
+
+#[derive(Serialize)]
+struct ModelPage {
+    data: Vec<ModelInfo>,
+    has_more: bool,
+    first_id: Option<String>,
+    last_id: Option<String>,
+}
+
+fn model_info(id: &str) -> ModelInfo {
+    let display_name =
+        MODELS.iter().find(|(m, _)| *m == id).map_or_else(|| id.to_string(), |(_, d)| d.to_string());
+    ModelInfo {
+        kind: "model",
+        id: id.to_string(),
+        display_name,
+        created_at: MODELS_CREATED_AT,
+        lifecycle: "active",
+    }
+}
+
+/// `GET /v1/models` in Anthropic's shape (one page holds every model).
+pub(crate) fn list_models(st: &MockState, headers: &axum::http::HeaderMap) -> Response {
+    if let Err(resp) = st.authorize(headers, Api::Anthropic) {
+        return *resp;
+    }
+    let data: Vec<ModelInfo> = MODELS.iter().map(|(id, _)| model_info(id)).collect();
+    let page = ModelPage {
+        first_id: data.first().map(|m| m.id.clone()),
+        last_id: data.last().map(|m| m.id.clone()),
+        has_more: false,
+        data,
+    };
+    super::wire::json_response(axum::http::StatusCode::OK, serde_json::to_vec(&page).unwrap_or_default())
+}
+
+/// `GET /v1/models/{id}` in Anthropic's shape; like the OpenAI route, any model exists.
+pub(crate) fn get_model(st: &MockState, headers: &axum::http::HeaderMap, id: String) -> Response {
+    if let Err(resp) = st.authorize(headers, Api::Anthropic) {
+        return *resp;
+    }
+    super::wire::json_response(
+        axum::http::StatusCode::OK,
+        serde_json::to_vec(&model_info(&id)).unwrap_or_default(),
+    )
+}
+
 #[derive(Debug, Deserialize)]
 struct MessagesRequest {
     model: Option<String>,

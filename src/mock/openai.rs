@@ -57,6 +57,7 @@ pub struct ChatRequest {
     stream_options: Option<StreamOptions>,
     max_tokens: Option<i64>,
     max_completion_tokens: Option<i64>,
+    n: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -132,7 +133,9 @@ pub struct Chat {
 impl Chat {
     pub fn parse(body: &[u8]) -> Result<Chat, ApiError> {
         let req: ChatRequest = parse_body(body, Api::OpenAi)?;
-        let ChatRequest { model, messages, stream, stream_options, max_tokens, max_completion_tokens } = req;
+        let ChatRequest { model, messages, stream, stream_options, max_tokens, max_completion_tokens, n } =
+            req;
+        check_n(n)?;
         let model = model.ok_or_else(|| missing("model".into()))?;
         let messages = messages.ok_or_else(|| missing("messages".into()))?;
         if messages.is_empty() {
@@ -202,6 +205,27 @@ impl Chat {
             h.field(m.name.as_deref().unwrap_or(""));
         }
         h.finish()
+    }
+}
+
+/// `n`: OpenAI accepts 1 to 128 choices. The mock answers one choice per request; asking for
+/// more is refused rather than silently answered with one, so a test cannot pass by accident.
+fn check_n(n: Option<i64>) -> Result<(), ApiError> {
+    match n {
+        None | Some(1) => Ok(()),
+        Some(n) if n < 1 => Err(ApiError::invalid(
+            format!("Invalid 'n': integer below minimum value. Expected a value >= 1, but got {n} instead."),
+            Some("n".into()),
+            Some("integer_below_min_value"),
+        )),
+        Some(n) => Err(ApiError::invalid(
+            format!(
+                "Invalid 'n': {n}. The llmkit embedded server answers one choice per request; n > 1 is not \
+                 emulated."
+            ),
+            Some("n".into()),
+            None,
+        )),
     }
 }
 
@@ -465,6 +489,9 @@ struct ModelObject {
 const MODELS_CREATED: u64 = 1_715_367_049;
 
 async fn list_models(State(st): State<Arc<MockState>>, req: Request) -> Response {
+    if super::anthropic::is_anthropic(req.headers()) {
+        return super::anthropic::list_models(&st, req.headers());
+    }
     let api = Api::OpenAi;
     if let Err(resp) = st.authorize(req.headers(), api) {
         return *resp;
@@ -483,6 +510,9 @@ async fn list_models(State(st): State<Arc<MockState>>, req: Request) -> Response
 
 /// Any model exists: the mock answers for whatever model a client asks for.
 async fn get_model(State(st): State<Arc<MockState>>, Path(id): Path<String>, req: Request) -> Response {
+    if super::anthropic::is_anthropic(req.headers()) {
+        return super::anthropic::get_model(&st, req.headers(), id);
+    }
     let api = Api::OpenAi;
     if let Err(resp) = st.authorize(req.headers(), api) {
         return *resp;

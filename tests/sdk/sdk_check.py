@@ -184,6 +184,14 @@ def _():
     expect(final.usage.output_tokens == REPLY_TOKENS, final.usage)
 
 
+@check("anthropic: models.list and models.retrieve (Anthropic's shape)")
+def _():
+    models = list(ant.models.list())
+    expect(models and all(m.type == "model" and m.display_name for m in models), models)
+    one = ant.models.retrieve("claude-mock-1")
+    expect(one.id == "claude-mock-1" and one.type == "model", one)
+
+
 @check("anthropic: wrong key raises AuthenticationError (401)")
 def _():
     bad = anthropic.Anthropic(base_url=URL, api_key="sk-wrong", max_retries=0)
