@@ -335,9 +335,10 @@ pub fn convert(batch_id: &str, n: u64, entry: ResultEntry) -> anyhow::Result<Con
             line: failed("batch_expired", "The batch expired (24 hours) before this request ran."),
             usage: None,
         },
-        BatchResult::Unknown => {
-            Converted { line: failed("batch_unknown_result", "The result type is not known to llmkit."), usage: None }
-        }
+        BatchResult::Unknown => Converted {
+            line: failed("batch_unknown_result", "The result type is not known to llmkit."),
+            usage: None,
+        },
     })
 }
 
@@ -365,8 +366,11 @@ mod tests {
         assert_eq!(v["messages"][0]["role"], "user");
         assert!(v.get("stream").is_none());
 
-        let bad = params_for(&req(2, json!({"model":"c","messages":[{"role":"user","content":"x"}],
-            "response_format":{"type":"json_object"}})));
+        let bad = params_for(&req(
+            2,
+            json!({"model":"c","messages":[{"role":"user","content":"x"}],
+            "response_format":{"type":"json_object"}}),
+        ));
         assert!(bad.unwrap_err().contains("response_format"));
         let mut r = req(3, chat("x"));
         r.custom_id = "has space".into();
@@ -425,7 +429,8 @@ mod tests {
         assert_eq!((b.request_counts.total(), b.request_counts.finished()), (5, 5));
         assert_eq!(b.results_path().as_deref(), Some("/v1/messages/batches/msgbatch_1/results"));
         let b: MessageBatch =
-            serde_json::from_value(json!({"id":"x","processing_status":"paused","results_url":null})).unwrap();
+            serde_json::from_value(json!({"id":"x","processing_status":"paused","results_url":null}))
+                .unwrap();
         assert_eq!(b.processing_status, ProcessingStatus::Unknown);
         assert_eq!(b.results_path(), None);
     }

@@ -32,8 +32,8 @@ use super::batch_api::{
 use super::estimate::Prices;
 use super::ids::IdSet;
 use super::input::{DoneLookup, ErrorSink, LineError, PendingRequests, CHAT_URL};
-use super::message_batches::{self, MessageBatch, ProcessingStatus, BATCHES_PATH};
 use super::local::Prepared;
+use super::message_batches::{self, MessageBatch, ProcessingStatus, BATCHES_PATH};
 use super::output::{ErrorsFile, LineWriter};
 use super::summary::Summary;
 use super::BatchSettings;
@@ -265,7 +265,8 @@ pub async fn submit<X: Transport>(
     } else if api == BatchApi::Anthropic {
         let done: Arc<dyn DoneLookup + Send + Sync> = existing.clone();
         let pending = PendingRequests::open(&spec, &report, done)?;
-        rejected = upload_message_batches(s, t, pending, &mut state, &state_file, &mut errors, printer).await?;
+        rejected =
+            upload_message_batches(s, t, pending, &mut state, &state_file, &mut errors, printer).await?;
     } else {
         // Upload what no batch covers yet.
         let done: Arc<dyn DoneLookup + Send + Sync> = existing.clone();
