@@ -29,6 +29,9 @@ pub const MAX_BYTES_PER_BATCH: usize = 256 * 1000 * 1000;
 /// The collection path, from the API root.
 pub const BATCHES_PATH: &str = "/v1/messages/batches";
 
+/// The error code of output lines for requests a cancel stopped before they ran.
+pub const CANCELED_CODE: &str = "batch_cancelled";
+
 /// `{"requests":[` + `]}`: what a create body adds around the items.
 const ENVELOPE_BYTES: usize = r#"{"requests":[]}"#.len();
 
@@ -328,7 +331,7 @@ pub fn convert(batch_id: &str, n: u64, entry: ResultEntry) -> anyhow::Result<Con
             }
         }
         BatchResult::Canceled => Converted {
-            line: failed("batch_cancelled", "The batch was canceled before this request ran."),
+            line: failed(CANCELED_CODE, "The batch was canceled before this request ran."),
             usage: None,
         },
         BatchResult::Expired => Converted {

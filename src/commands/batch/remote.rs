@@ -207,6 +207,8 @@ struct Tally {
     output_tokens: u64,
     cost_usd: f64,
     unpriced: u64,
+    /// Of `failed`: requests a cancel stopped before they ran (Anthropic reports them).
+    canceled: u64,
 }
 
 /// The whole `--remote` run: upload what is pending, then wait and download.
@@ -761,6 +763,9 @@ async fn download_results<X: Transport>(
             serde_json::to_writer(&mut buf, &converted.line)?;
             errors.write_raw(&buf)?;
             tally.failed += 1;
+            if converted.line.error.as_ref().is_some_and(|e| e.code == message_batches::CANCELED_CODE) {
+                tally.canceled += 1;
+            }
         }
     }
     Ok(())
@@ -852,6 +857,7 @@ fn finish(
     started: Instant,
 ) -> anyhow::Result<(Summary, ExitStatus)> {
     let wall_s = started.elapsed().as_secs_f64();
+    let tally_canceled = tally.canceled;
     let summary = Summary {
         total: counts.total.max(tally.succeeded + tally.failed),
         succeeded: tally.succeeded,
@@ -872,7 +878,8 @@ fn finish(
     };
     let status = match waited {
         Waited::Interrupted => ExitStatus::Interrupted,
-        Waited::AllDownloaded if s.cancel && summary.failed == 0 && summary.invalid == 0 => {
+        // Requests the asked-for cancel stopped are not failures of this run.
+        Waited::AllDownloaded if s.cancel && summary.failed <= tally_canceled && summary.invalid == 0 => {
             ExitStatus::Success
         }
         Waited::AllDownloaded => summary.exit_status(),
