@@ -148,7 +148,11 @@ fn no_such(id: &str) -> Response {
 }
 
 fn invalid(message: impl Into<String>, param: &str) -> Response {
-    ApiError::invalid(message, Some(param.to_string()), None).response(Api::Anthropic)
+    field_error(message, param).response(Api::Anthropic)
+}
+
+fn field_error(message: impl Into<String>, param: &str) -> ApiError {
+    ApiError::invalid(message, Some(param.to_string()), None)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -175,12 +179,12 @@ fn valid_custom_id(id: &str) -> bool {
 }
 
 /// Check the request list as the API does at creation (params are checked later, per request).
-fn validate(body: &[u8]) -> Result<Vec<Item>, Response> {
-    let parsed: CreateBody = serde_json::from_slice(body)
-        .map_err(|e| ApiError::unparsable_json(&e.to_string()).response(Api::Anthropic))?;
-    let Some(raw) = parsed.requests else { return Err(invalid("Field required", "requests")) };
+fn validate(body: &[u8]) -> Result<Vec<Item>, ApiError> {
+    let parsed: CreateBody =
+        serde_json::from_slice(body).map_err(|e| ApiError::unparsable_json(&e.to_string()))?;
+    let Some(raw) = parsed.requests else { return Err(field_error("Field required", "requests")) };
     if raw.is_empty() || raw.len() > MAX_REQUESTS {
-        return Err(invalid(
+        return Err(field_error(
             format!("List should have between 1 and {MAX_REQUESTS} items, not {}", raw.len()),
             "requests",
         ));
@@ -191,23 +195,23 @@ fn validate(body: &[u8]) -> Result<Vec<Item>, Response> {
         let custom_id = match r.custom_id {
             Some(Value::String(s)) if valid_custom_id(&s) => s,
             Some(Value::String(_)) => {
-                return Err(invalid(
+                return Err(field_error(
                     "String should match pattern '^[a-zA-Z0-9_-]{1,64}$'",
                     &format!("requests.{i}.custom_id"),
                 ))
             }
-            _ => return Err(invalid("Field required", &format!("requests.{i}.custom_id"))),
+            _ => return Err(field_error("Field required", &format!("requests.{i}.custom_id"))),
         };
         if !seen.insert(custom_id.clone()) {
-            return Err(invalid(
+            return Err(field_error(
                 format!("Duplicate custom_id '{custom_id}': each custom_id must be unique in a batch"),
                 &format!("requests.{i}.custom_id"),
             ));
         }
         let params = match r.params {
             Some(p @ Value::Object(_)) => serde_json::to_vec(&p).unwrap_or_default(),
-            Some(_) => return Err(invalid("Input should be an object", &format!("requests.{i}.params"))),
-            None => return Err(invalid("Field required", &format!("requests.{i}.params"))),
+            Some(_) => return Err(field_error("Input should be an object", &format!("requests.{i}.params"))),
+            None => return Err(field_error("Field required", &format!("requests.{i}.params"))),
         };
         items.push(Item { custom_id, params });
     }
@@ -238,7 +242,7 @@ async fn create(
     };
     let items = match validate(&body) {
         Ok(items) => items,
-        Err(resp) => return resp,
+        Err(e) => return e.response(Api::Anthropic),
     };
     let n = store.next.fetch_add(1, Ordering::Relaxed);
     let id = format!("msgbatch_mock{:016x}{n:04x}", reply::mix(0xA11_BA7C, n));
@@ -530,8 +534,8 @@ mod tests {
             br#"{"requests":[{"params":{}}]}"#,
             b"nope",
         ] {
-            let resp = validate(bad).err().unwrap();
-            assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{}", String::from_utf8_lossy(bad));
+            let e = validate(bad).err().unwrap();
+            assert_eq!(e.status, StatusCode::BAD_REQUEST, "{}", String::from_utf8_lossy(bad));
         }
     }
 

@@ -276,8 +276,9 @@ pub struct Converted {
 }
 
 /// Convert one result of batch `batch_id`; `n` numbers results within the batch (ids of
-/// lines whose message has no id).
-pub fn convert(batch_id: &str, n: u64, entry: ResultEntry) -> anyhow::Result<Converted> {
+/// lines whose message has no id); `created` (Unix seconds) dates a success's completion, since
+/// Anthropic messages carry no timestamp (the time the results were read is the best bound).
+pub fn convert(batch_id: &str, n: u64, created: u64, entry: ResultEntry) -> anyhow::Result<Converted> {
     let ResultEntry { custom_id, result } = entry;
     let fallback_id = || format!("batch_req_{batch_id}_{n}");
     let failed = |code: &str, message: &str| OutputLine {
@@ -290,7 +291,8 @@ pub fn convert(batch_id: &str, n: u64, entry: ResultEntry) -> anyhow::Result<Con
     Ok(match result {
         BatchResult::Succeeded { message } => {
             let message_id = message.id.clone();
-            let chat = translate_response(message);
+            let mut chat = translate_response(message);
+            chat.created = created;
             let usage = chat.usage.as_ref().map(|u| (chat.model.clone(), u.to_usage()));
             let id = if message_id.is_empty() { fallback_id() } else { format!("batch_req_{message_id}") };
             Converted {
@@ -445,12 +447,13 @@ mod tests {
             "content":[{"type":"text","text":"Hi."}],"stop_reason":"end_turn","stop_sequence":null,
             "usage":{"input_tokens":10,"cache_read_input_tokens":4,"output_tokens":3}}}}))
         .unwrap();
-        let c = convert("msgbatch_1", 0, ok).unwrap();
+        let c = convert("msgbatch_1", 0, 1_700_000_000, ok).unwrap();
         assert!(c.line.is_success());
         assert_eq!(c.line.id, "batch_req_msg_1");
         let body = &c.line.response.as_ref().unwrap().body;
         assert_eq!(body["choices"][0]["message"]["content"], "Hi.");
         assert_eq!(body["choices"][0]["finish_reason"], "stop");
+        assert_eq!(body["created"], 1_700_000_000);
         let (model, u) = c.usage.unwrap();
         assert_eq!(model, "claude-3-5-haiku-latest");
         assert_eq!((u.input_tokens, u.cached_tokens, u.output_tokens), (14, 4, 3));
@@ -458,7 +461,7 @@ mod tests {
         let err: ResultEntry = serde_json::from_value(json!({"custom_id":"b","result":{"type":"errored",
             "error":{"type":"error","error":{"type":"invalid_request_error","message":"max_tokens: Field required"}}}}))
         .unwrap();
-        let c = convert("msgbatch_1", 1, err).unwrap();
+        let c = convert("msgbatch_1", 1, 0, err).unwrap();
         assert!(!c.line.is_success());
         let resp = c.line.response.unwrap();
         assert_eq!(resp.status_code, 400);
@@ -468,7 +471,7 @@ mod tests {
         for (kind, code) in [("canceled", "batch_cancelled"), ("expired", "batch_expired")] {
             let e: ResultEntry =
                 serde_json::from_value(json!({"custom_id":"c","result":{"type":kind}})).unwrap();
-            let c = convert("m", 2, e).unwrap();
+            let c = convert("m", 2, 0, e).unwrap();
             assert_eq!(c.line.error.unwrap().code, code);
             assert!(c.line.response.is_none());
         }

@@ -740,6 +740,8 @@ async fn download_results<X: Transport>(
         .await
         .with_context(|| format!("downloading the results of batch {}", batch.id))?
         .body;
+    let created =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let mut buf = Vec::new();
     let lines = content.split(|b| *b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace));
     for (n, raw) in lines.enumerate() {
@@ -748,7 +750,7 @@ async fn download_results<X: Transport>(
             continue;
         };
         let id = entry.custom_id.clone();
-        let converted = message_batches::convert(&batch.id, n as u64, entry)?;
+        let converted = message_batches::convert(&batch.id, n as u64, created, entry)?;
         if converted.line.is_success() {
             if seen.succeeded(&id) {
                 continue;
