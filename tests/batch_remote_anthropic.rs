@@ -468,7 +468,8 @@ async fn client_speaks_the_documented_message_batches_api() {
         ),
     )
     .unwrap();
-    let base = server.uri();
+    // A base URL ending in /v1 (as for OpenAI) works too: Anthropic paths carry their own /v1.
+    let base = format!("{}/v1", server.uri());
     let (o, i) = (out.clone(), input.clone());
     let output = tokio::task::spawn_blocking(move || {
         llmkit()
