@@ -525,3 +525,97 @@ async fn client_speaks_the_documented_message_batches_api() {
     let reported = report["total"]["cost_usd"].as_f64().unwrap();
     assert!((reported - cost).abs() < 1e-12, "{reported} vs {cost}");
 }
+
+/// The emulation over HTTP: lifecycle at the pace of the latency knobs, results only once
+/// ended, request-list validation, 404s and auth in Anthropic's error shape, list and delete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mock_message_batches_lifecycle_over_http() {
+    let server = mock::start(MockConfig {
+        ttft: Duration::from_millis(40),
+        require_key: Some("sk-ant-test".into()),
+        ..MockConfig::default()
+    })
+    .await
+    .unwrap();
+    let c = reqwest::Client::builder().no_proxy().build().unwrap();
+    let url = |p: &str| format!("{}/v1/messages/batches{p}", server.url());
+    let params = |text: &str| json!({"model": MODEL, "max_tokens": 8, "messages": [{"role": "user", "content": text}]});
+    let body = json!({"requests": [
+        {"custom_id": "a", "params": params("one")},
+        {"custom_id": "b", "params": params("two")},
+        {"custom_id": "c", "params": {"model": MODEL, "messages": [{"role": "user", "content": "no max_tokens"}]}},
+    ]});
+
+    let resp = c.post(url("")).json(&body).send().await.unwrap();
+    assert_eq!(resp.status(), 401, "the key is required");
+    let err: Value = resp.json().await.unwrap();
+    assert_eq!(
+        (err["type"].as_str(), err["error"]["type"].as_str()),
+        (Some("error"), Some("authentication_error"))
+    );
+
+    let post = |b: Value| c.post(url("")).header("x-api-key", "sk-ant-test").json(&b).send();
+    let dup = json!({"requests": [{"custom_id": "a", "params": params("x")}, {"custom_id": "a", "params": params("y")}]});
+    let resp = post(dup).await.unwrap();
+    assert_eq!(resp.status(), 400, "duplicate custom_ids refuse the whole batch");
+    let err: Value = resp.json().await.unwrap();
+    assert!(err["error"]["message"].as_str().unwrap().starts_with("requests.1.custom_id"), "{err}");
+
+    let created: Value = post(body).await.unwrap().json().await.unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    assert!(id.starts_with("msgbatch_"));
+    assert_eq!(created["type"], "message_batch");
+    assert_eq!(created["processing_status"], "in_progress");
+    assert_eq!(created["request_counts"]["processing"], 3);
+    assert!(created["results_url"].is_null());
+    let get = |p: String| c.get(url(&p)).header("x-api-key", "sk-ant-test").send();
+    let early = get(format!("/{id}/results")).await.unwrap();
+    assert_eq!(early.status(), 400, "no results before the batch has ended");
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let ended = loop {
+        let b: Value = get(format!("/{id}")).await.unwrap().json().await.unwrap();
+        if b["processing_status"] == "ended" {
+            break b;
+        }
+        assert_eq!(b["processing_status"], "in_progress");
+        assert!(Instant::now() < deadline, "never ended");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    assert_eq!(
+        ended["request_counts"],
+        json!({"processing": 0, "succeeded": 2, "errored": 1, "canceled": 0, "expired": 0})
+    );
+    assert!(ended["ended_at"].is_string());
+    let results_url = ended["results_url"].as_str().unwrap();
+    assert!(results_url.ends_with(&format!("/v1/messages/batches/{id}/results")), "{results_url}");
+    let text =
+        c.get(results_url).header("x-api-key", "sk-ant-test").send().await.unwrap().text().await.unwrap();
+    let results: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(results.len(), 3);
+    let c_result = results.iter().find(|r| r["custom_id"] == "c").unwrap();
+    assert_eq!(c_result["result"]["type"], "errored");
+    assert_eq!(c_result["result"]["error"]["error"]["type"], "invalid_request_error");
+    let a_result = results.iter().find(|r| r["custom_id"] == "a").unwrap();
+    assert_eq!(a_result["result"]["message"]["usage"]["output_tokens"], 8);
+
+    // Cancelling an ended batch is refused; list shows it; delete removes it.
+    let resp = c.post(url(&format!("/{id}/cancel"))).header("x-api-key", "sk-ant-test").send().await.unwrap();
+    assert_eq!(resp.status(), 400);
+    let list: Value = get(String::new()).await.unwrap().json().await.unwrap();
+    assert_eq!(list["data"][0]["id"], id.as_str());
+    let deleted: Value = c
+        .delete(url(&format!("/{id}")))
+        .header("x-api-key", "sk-ant-test")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(deleted["type"], "message_batch_deleted");
+    let gone = get(format!("/{id}")).await.unwrap();
+    assert_eq!(gone.status(), 404);
+    let err: Value = gone.json().await.unwrap();
+    assert_eq!(err["error"]["type"], "not_found_error");
+}
