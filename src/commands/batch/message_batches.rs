@@ -36,9 +36,10 @@ pub const CANCELED_CODE: &str = "batch_cancelled";
 const ENVELOPE_BYTES: usize = r#"{"requests":[]}"#.len();
 
 /// The Messages API params of one input line, exactly as the engine's Anthropic provider
-/// would build them (system field, required max_tokens, stop_sequences, tools...). `Err` is
-/// the reason the line cannot go into a Message Batch, for the errors file.
-pub fn params_for(req: &Request) -> Result<MessagesRequest, String> {
+/// would build them (system field, required max_tokens, stop_sequences, tools...), with the
+/// provider's notes on what it filled in or dropped (shown with `-v`, as for chat requests).
+/// `Err` is the reason the line cannot go into a Message Batch, for the errors file.
+pub fn params_for(req: &Request) -> Result<(MessagesRequest, Vec<String>), String> {
     if !valid_custom_id(&req.custom_id) {
         return Err(format!(
             "custom_id `{}` cannot be sent to Anthropic's Message Batches API, which allows 1-64 \
@@ -50,8 +51,7 @@ pub fn params_for(req: &Request) -> Result<MessagesRequest, String> {
     if body.model.is_empty() {
         return Err("no model: set --model, LLMKIT_MODEL or the profile's `model`".into());
     }
-    let (params, _notes) = translate_request(&body, &body.model, false).map_err(|e| e.0)?;
-    Ok(params)
+    translate_request(&body, &body.model, false).map_err(|e| e.0)
 }
 
 /// Anthropic's `custom_id` rule: `^[a-zA-Z0-9_-]{1,64}$`.
@@ -363,7 +363,8 @@ mod tests {
 
     #[test]
     fn params_are_what_the_engine_sends() {
-        let p = params_for(&req(1, chat("hi"))).unwrap();
+        let (p, notes) = params_for(&req(1, chat("hi"))).unwrap();
+        assert!(notes[0].contains("max_tokens"), "{notes:?}");
         let v = serde_json::to_value(&p).unwrap();
         assert_eq!(v["system"], "Be brief.");
         assert_eq!(v["max_tokens"], crate::provider::anthropic::DEFAULT_MAX_TOKENS);
@@ -389,7 +390,7 @@ mod tests {
         let mut chunks = Vec::new();
         for i in 1..=5 {
             let r = req(i, chat("hello"));
-            if let Some(c) = s.push(&r, &params_for(&r).unwrap()).unwrap() {
+            if let Some(c) = s.push(&r, &params_for(&r).unwrap().0).unwrap() {
                 chunks.push(c);
             }
         }
@@ -402,7 +403,7 @@ mod tests {
         let one = {
             let r = req(1, chat("x"));
             let mut s = Splitter::new(10, usize::MAX);
-            s.push(&r, &params_for(&r).unwrap()).unwrap();
+            s.push(&r, &params_for(&r).unwrap().0).unwrap();
             create_body(&s.finish().unwrap()).len()
         };
         // Two items fit (one comma), a third does not.
@@ -411,14 +412,14 @@ mod tests {
         let mut sizes = Vec::new();
         for i in 1..=3 {
             let r = req(i, chat("x"));
-            if let Some(c) = s.push(&r, &params_for(&r).unwrap()).unwrap() {
+            if let Some(c) = s.push(&r, &params_for(&r).unwrap().0).unwrap() {
                 assert!(create_body(&c).len() <= limit);
                 sizes.push(c.requests);
             }
         }
         assert_eq!(sizes, [2]);
         let r = req(1, chat("x"));
-        assert!(Splitter::new(10, 20).push(&r, &params_for(&r).unwrap()).is_err());
+        assert!(Splitter::new(10, 20).push(&r, &params_for(&r).unwrap().0).is_err());
     }
 
     #[test]

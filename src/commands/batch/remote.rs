@@ -348,6 +348,7 @@ async fn upload_message_batches<X: Transport>(
     let mut splitter = message_batches::Splitter::new(split, message_batches::MAX_BYTES_PER_BATCH);
     let mut uploaded = 0u64;
     let mut rejected = 0u64;
+    let mut notes_shown = std::collections::HashSet::new();
     loop {
         let next = pending.next_request()?;
         let chunk = match &next {
@@ -362,7 +363,14 @@ async fn upload_message_batches<X: Transport>(
                     continue;
                 }
                 Ok(_) if req.line <= state.covered_through => continue,
-                Ok(params) => splitter.push(req, &params)?,
+                Ok((params, notes)) => {
+                    for note in notes {
+                        if printer.verbose > 0 && notes_shown.insert(note.clone()) {
+                            printer.verbose(format!("{note} (first on line {})", req.line));
+                        }
+                    }
+                    splitter.push(req, &params)?
+                }
             },
             None => std::mem::replace(&mut splitter, message_batches::Splitter::new(1, 1)).finish(),
         };
