@@ -12,12 +12,6 @@ use crate::error::Error;
 use crate::provider::Wire;
 
 impl Engine {
-    /// True when the primary endpoint speaks Anthropic's API (its Batch API is the Message
-    /// Batches API, not OpenAI's files + batches).
-    pub fn primary_is_anthropic(&self) -> bool {
-        self.inner.endpoints[0].wire == Wire::Anthropic
-    }
-
     /// `method path` relative to the primary endpoint's base URL (e.g. `POST /files`), with
     /// the endpoint's auth header. For an Anthropic endpoint the path is relative to the API
     /// root instead (`/v1/messages/batches`: Anthropic base URLs may or may not end in `/v1`,
