@@ -111,7 +111,7 @@ Register-ArgumentCompleter -Native -CommandName 'llmkit' -ScriptBlock {
             [CompletionResult]::new('--shard', '--shard', [CompletionResultType]::ParameterName, 'Process only shard K of N (1-based), chosen by a stable hash of custom_id (FNV-1a 64 mod N), so N machines can split one input')
             [CompletionResult]::new('--remote-id', '--remote-id', [CompletionResultType]::ParameterName, 'Attach to a remote batch job by id (or a comma-separated list of ids): status, wait, download')
             [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'How often to poll a remote job')
-            [CompletionResult]::new('--split-requests', '--split-requests', [CompletionResultType]::ParameterName, 'Most requests per uploaded file in --remote mode (OpenAI allows 50,000)')
+            [CompletionResult]::new('--split-requests', '--split-requests', [CompletionResultType]::ParameterName, 'Most requests per remote batch in --remote mode (default: the provider''s limit, 50,000 for OpenAI, 100,000 for Anthropic)')
             [CompletionResult]::new('--mock-ttft', '--mock-ttft', [CompletionResultType]::ParameterName, 'Mock delay before the first token (also the pace of --remote jobs), e.g. 150ms')
             [CompletionResult]::new('--mock-itl', '--mock-itl', [CompletionResultType]::ParameterName, 'Mock delay between tokens, e.g. 5ms')
             [CompletionResult]::new('--mock-fail-rate', '--mock-fail-rate', [CompletionResultType]::ParameterName, 'Fraction of mock requests that fail (429, 500, 503, dropped, cut)')

@@ -106,7 +106,7 @@ set edit:completion:arg-completer[llmkit] = {|@words|
             cand --shard 'Process only shard K of N (1-based), chosen by a stable hash of custom_id (FNV-1a 64 mod N), so N machines can split one input'
             cand --remote-id 'Attach to a remote batch job by id (or a comma-separated list of ids): status, wait, download'
             cand --poll-interval 'How often to poll a remote job'
-            cand --split-requests 'Most requests per uploaded file in --remote mode (OpenAI allows 50,000)'
+            cand --split-requests 'Most requests per remote batch in --remote mode (default: the provider''s limit, 50,000 for OpenAI, 100,000 for Anthropic)'
             cand --mock-ttft 'Mock delay before the first token (also the pace of --remote jobs), e.g. 150ms'
             cand --mock-itl 'Mock delay between tokens, e.g. 5ms'
             cand --mock-fail-rate 'Fraction of mock requests that fail (429, 500, 503, dropped, cut)'

@@ -97,7 +97,7 @@ complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l max-cost -d 'Sto
 complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l shard -d 'Process only shard K of N (1-based), chosen by a stable hash of custom_id (FNV-1a 64 mod N), so N machines can split one input' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l remote-id -d 'Attach to a remote batch job by id (or a comma-separated list of ids): status, wait, download' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l poll-interval -d 'How often to poll a remote job' -r
-complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l split-requests -d 'Most requests per uploaded file in --remote mode (OpenAI allows 50,000)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l split-requests -d 'Most requests per remote batch in --remote mode (default: the provider\'s limit, 50,000 for OpenAI, 100,000 for Anthropic)' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l mock-ttft -d 'Mock delay before the first token (also the pace of --remote jobs), e.g. 150ms' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l mock-itl -d 'Mock delay between tokens, e.g. 5ms' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand batch" -l mock-fail-rate -d 'Fraction of mock requests that fail (429, 500, 503, dropped, cut)' -r

@@ -380,9 +380,10 @@ pub struct BatchArgs {
     /// How often to poll a remote job.
     #[arg(long, value_parser = parse_duration, value_name = "DURATION", default_value = "10s")]
     pub poll_interval: std::time::Duration,
-    /// Most requests per uploaded file in --remote mode (OpenAI allows 50,000).
-    #[arg(long, value_name = "N", default_value_t = 50_000, hide_short_help = true)]
-    pub split_requests: usize,
+    /// Most requests per remote batch in --remote mode (default: the provider's limit,
+    /// 50,000 for OpenAI, 100,000 for Anthropic).
+    #[arg(long, value_name = "N", hide_short_help = true)]
+    pub split_requests: Option<usize>,
     #[command(flatten)]
     pub mock_knobs: BatchMockArgs,
     #[command(flatten)]

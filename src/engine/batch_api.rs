@@ -1,7 +1,8 @@
 //! Plain authenticated calls to the primary endpoint's non-chat APIs, for `batch --remote`
-//! (OpenAI `/v1/files` and `/v1/batches`). Same client, key, timeout and retry policy as chat
-//! requests, so commands still never touch the network themselves; no rate limiting (these
-//! endpoints are not metered by RPM/TPM) and no ledger (the results are priced when read).
+//! (OpenAI `/v1/files` and `/v1/batches`; Anthropic `/v1/messages/batches`). Same client, key,
+//! timeout and retry policy as chat requests, so commands still never touch the network
+//! themselves; no rate limiting (these endpoints are not metered by RPM/TPM) and no ledger
+//! (the results are priced when read).
 
 use std::time::SystemTime;
 
@@ -12,8 +13,12 @@ use crate::provider::Wire;
 
 impl Engine {
     /// `method path` relative to the primary endpoint's base URL (e.g. `POST /files`), with
-    /// the endpoint's auth header. Transient failures (429, 5xx, connection errors, timeouts)
-    /// are retried like chat requests; the last answer is returned whatever its status.
+    /// the endpoint's auth header. For an Anthropic endpoint the path is relative to the API
+    /// root instead (`/v1/messages/batches`: Anthropic base URLs may or may not end in `/v1`,
+    /// and a batch's `results_url` is a full path) and the auth is `x-api-key` +
+    /// `anthropic-version`, as for its chat calls. Transient failures (429, 5xx, connection
+    /// errors, timeouts) are retried like chat requests; the last answer is returned whatever
+    /// its status.
     pub async fn api_call(
         &self,
         method: &str,
@@ -24,7 +29,10 @@ impl Engine {
         let inner = &*self.inner;
         let ep = &inner.endpoints[0];
         let key = ep.key.get().await.map_err(Error::Usage)?;
-        let url = format!("{}{path}", ep.base_url.trim_end_matches('/'));
+        let url = match ep.wire {
+            Wire::Anthropic => format!("{}{path}", crate::provider::anthropic::api_root(&ep.base_url)),
+            _ => format!("{}{path}", ep.base_url.trim_end_matches('/')),
+        };
         let method = reqwest::Method::from_bytes(method.as_bytes())
             .map_err(|_| Error::usage(format!("bad HTTP method `{method}`")))?;
         let mut attempt = 0;
@@ -36,8 +44,15 @@ impl Engine {
             if let Some(k) = &key {
                 rb = match ep.wire {
                     Wire::Azure => rb.header("api-key", k.expose()),
-                    _ => rb.bearer_auth(k.expose()),
+                    Wire::Anthropic => rb,
+                    Wire::OpenAi => rb.bearer_auth(k.expose()),
                 };
+            }
+            if ep.wire == Wire::Anthropic {
+                for (name, value) in crate::provider::anthropic::api_headers(key.as_ref().map(|k| k.expose()))
+                {
+                    rb = rb.header(name, value);
+                }
             }
             if let Some(v) = &ep.settings.api_version {
                 rb = rb.query(&[("api-version", v)]);

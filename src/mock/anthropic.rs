@@ -329,6 +329,48 @@ async fn messages(State(st): State<Arc<MockState>>, req: Request) -> Response {
     }
 }
 
+/// The non-stream answer `/v1/messages` gives a valid request numbered `n` (same text, usage
+/// and id), with its reply length in tokens: what the Message Batches emulation returns as a
+/// `succeeded` result. Admission and faults are the caller's.
+pub(super) fn batch_answer(
+    st: &MockState,
+    body: &[u8],
+    n: u64,
+) -> Result<(serde_json::Value, usize), ApiError> {
+    let msg = Messages::parse(body)?;
+    if msg.stream {
+        return Err(ApiError::invalid(
+            "streaming is not supported in a Message Batch",
+            Some("stream".into()),
+            None,
+        ));
+    }
+    let input_tokens = msg.input_tokens(encoding_for(&msg.model));
+    let natural = st.config.reply_tokens as usize;
+    let take = natural.min(usize::try_from(msg.max_tokens).unwrap_or(usize::MAX));
+    let pieces = reply::generate(reply::mix(st.config.seed, msg.fingerprint()), natural, take);
+    let text = reply::join(&pieces);
+    let id = format!("msg_mock{:016x}{:08x}", reply::mix(st.config.seed ^ 0xA27, n), n);
+    let doc = MessageOut {
+        id: &id,
+        kind: "message",
+        role: "assistant",
+        model: &msg.model,
+        content: &[TextBlock { kind: "text", text: &text }],
+        stop_reason: Some(if take < natural { "max_tokens" } else { "end_turn" }),
+        stop_sequence: None,
+        usage: UsageOut {
+            input_tokens,
+            cache_creation_input_tokens: 0,
+            cache_read_input_tokens: 0,
+            output_tokens: pieces.len() as u64,
+        },
+    };
+    let value = serde_json::to_value(&doc)
+        .map_err(|e| ApiError::invalid(format!("mock could not encode its answer: {e}"), None, None))?;
+    Ok((value, pieces.len()))
+}
+
 fn stream_body(
     msg: &Messages,
     id: &str,

@@ -19,6 +19,7 @@ mod batches;
 mod body;
 mod faults;
 mod limits;
+mod message_batches;
 mod openai;
 pub mod replay;
 mod reply;
@@ -450,6 +451,7 @@ pub fn router(state: Arc<MockState>) -> Router {
         .merge(openai::routes())
         .merge(anthropic::routes())
         .merge(batches::routes())
+        .merge(message_batches::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

@@ -122,7 +122,7 @@ impl ApiError {
     }
 
     /// The Anthropic error `type` for this status.
-    fn anthropic_type(&self) -> &'static str {
+    pub(crate) fn anthropic_type(&self) -> &'static str {
         match self.status.as_u16() {
             400 | 422 => "invalid_request_error",
             401 => "authentication_error",
@@ -133,6 +133,14 @@ impl ApiError {
             504 => "timeout_error",
             529 => "overloaded_error",
             _ => "api_error",
+        }
+    }
+
+    /// The message in Anthropic's style, which names the field in it (`field.0.sub: ...`).
+    pub(crate) fn anthropic_message(&self) -> String {
+        match &self.param {
+            Some(p) if !self.message.starts_with(p.as_str()) => format!("{p}: {}", self.message),
+            _ => self.message.clone(),
         }
     }
 
@@ -148,11 +156,7 @@ impl ApiError {
                 },
             }),
             Api::Anthropic => {
-                // Anthropic names the field in the message, as `field.0.sub: ...`.
-                let message = match &self.param {
-                    Some(p) if !self.message.starts_with(p.as_str()) => format!("{p}: {}", self.message),
-                    _ => self.message.clone(),
-                };
+                let message = self.anthropic_message();
                 serde_json::to_vec(&AnthropicErrorBody {
                     kind: "error",
                     error: AnthropicError { kind: self.anthropic_type(), message: &message },

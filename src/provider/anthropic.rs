@@ -412,13 +412,25 @@ fn assistant_blocks(m: &Message, i: usize) -> Result<Vec<Block>, ProviderError> 
 
 /// Messages API base: accepts `https://api.anthropic.com` or the same with `/v1`.
 fn base(target: &Target<'_>) -> String {
-    let b = target.base_url.trim_end_matches('/');
+    api_root(target.base_url)
+}
+
+/// The API root of a base URL (`https://api.anthropic.com`, with or without `/v1`): every
+/// Anthropic path (`/v1/messages`, `/v1/messages/batches`) is appended to it.
+pub fn api_root(base_url: &str) -> String {
+    let b = base_url.trim_end_matches('/');
     b.strip_suffix("/v1").unwrap_or(b).to_string()
 }
 
 fn auth_headers(target: &Target<'_>) -> Vec<(&'static str, String)> {
+    api_headers(target.api_key)
+}
+
+/// `anthropic-version` and `x-api-key`: what every Anthropic call carries (chat, models, the
+/// Message Batches API).
+pub fn api_headers(api_key: Option<&str>) -> Vec<(&'static str, String)> {
     let mut headers = vec![("anthropic-version", ANTHROPIC_VERSION.to_string())];
-    if let Some(key) = target.api_key {
+    if let Some(key) = api_key {
         headers.push(("x-api-key", key.to_string()));
     }
     headers

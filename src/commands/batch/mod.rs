@@ -3,7 +3,8 @@
 //!
 //! The parts: `input` (streaming parser and validation scan), `ids` (shard hash, compact id
 //! sets), `resume` (what an earlier run left, repairs), `output` (Batch API output lines,
-//! append-only writers, reorder buffer), `runner` (concurrent sending), `summary` (report).
+//! append-only writers, reorder buffer), `runner` (concurrent sending), `summary` (report),
+//! `remote` with `batch_api` (OpenAI files + batches) and `message_batches` (Anthropic).
 
 pub mod batch_api;
 pub mod engine_exec;
@@ -11,6 +12,7 @@ pub mod estimate;
 pub mod ids;
 pub mod input;
 pub mod local;
+pub mod message_batches;
 pub mod output;
 pub mod remote;
 pub mod resume;
@@ -63,7 +65,8 @@ pub struct BatchSettings {
     pub mode: Mode,
     pub cancel: bool,
     pub poll_interval: Duration,
-    pub split_requests: usize,
+    /// Most requests per remote batch; `None`: the provider's own limit.
+    pub split_requests: Option<usize>,
     pub ledger: bool,
     pub concurrency: usize,
     pub engine: EngineSettings,
@@ -130,7 +133,7 @@ impl BatchSettings {
         if *cancel && mode == Mode::Local {
             return Err(Error::usage("--cancel needs --remote-id ID (or --remote)").into());
         }
-        if *split_requests == 0 {
+        if *split_requests == Some(0) {
             return Err(Error::usage("--split-requests must be at least 1").into());
         }
         if poll_interval.is_zero() {

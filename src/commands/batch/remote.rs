@@ -1,10 +1,15 @@
-//! `--remote`: run the job on the provider's Batch API (OpenAI `/v1/files` + `/v1/batches`).
+//! `--remote`: run the job on the provider's Batch API: OpenAI `/v1/files` + `/v1/batches`, or
+//! Anthropic's Message Batches (`/v1/messages/batches`) when the profile's provider is
+//! `anthropic`.
 //!
-//! Flow: validate the input like a local run; cut the pending requests into files within the
-//! provider's limits (50,000 requests, 200 MB); for each, upload it and create a batch; then
-//! poll every batch with a progress bar and, as each one ends, append its output file to `-o`
-//! and its error file to `--errors`. Downloaded lines keep the provider's `batch_req_` ids, so
-//! `cost report` prices them at batch rates.
+//! Flow: validate the input like a local run; cut the pending requests into batches within the
+//! provider's limits (OpenAI: 50,000 requests, 200 MB per file; Anthropic: 100,000 requests,
+//! 256 MB per batch); for each, upload it and create a batch (Anthropic: one create call with
+//! the translated Messages params inline); then poll every batch with a progress bar and, as
+//! each one ends, append its successes to `-o` and its failures to `--errors`. OpenAI lines are
+//! written as downloaded, keeping their `batch_req_` ids; Anthropic results are converted into
+//! the same output line shape (see `message_batches`) with `batch_req_` ids. Either way
+//! `cost report` prices them at batch rates, and the summary does too.
 //!
 //! Resumable like a local run, by a state file `<output>.llmkit-remote.json` written
 //! atomically after every batch is created and after every download: re-running the same
@@ -26,8 +31,9 @@ use super::batch_api::{
 };
 use super::estimate::Prices;
 use super::ids::IdSet;
-use super::input::{DoneLookup, PendingRequests, CHAT_URL};
+use super::input::{DoneLookup, ErrorSink, LineError, PendingRequests, CHAT_URL};
 use super::local::Prepared;
+use super::message_batches::{self, MessageBatch, ProcessingStatus, BATCHES_PATH};
 use super::output::{ErrorsFile, LineWriter};
 use super::summary::Summary;
 use super::BatchSettings;
@@ -122,6 +128,24 @@ fn server_message(body: &[u8]) -> String {
     }
 }
 
+/// Which Batch API the job runs on: the primary endpoint's provider decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchApi {
+    /// OpenAI (and compatible) files + batches.
+    OpenAi,
+    /// Anthropic Message Batches.
+    Anthropic,
+}
+
+impl BatchApi {
+    pub fn of(s: &BatchSettings) -> BatchApi {
+        match s.engine.primary().provider {
+            crate::cli::ProviderKind::Anthropic => BatchApi::Anthropic,
+            _ => BatchApi::OpenAi,
+        }
+    }
+}
+
 /// What a remote run remembers between invocations.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RemoteState {
@@ -183,6 +207,8 @@ struct Tally {
     output_tokens: u64,
     cost_usd: f64,
     unpriced: u64,
+    /// Of `failed`: requests a cancel stopped before they ran (Anthropic reports them).
+    canceled: u64,
 }
 
 /// The whole `--remote` run: upload what is pending, then wait and download.
@@ -195,6 +221,7 @@ pub async fn submit<X: Transport>(
     started: Instant,
 ) -> anyhow::Result<(Summary, ExitStatus)> {
     let Prepared { spec, existing, report, ids, lock } = prepared;
+    let api = BatchApi::of(s);
     let state_file = state_path(&s.output);
     let input_bytes = std::fs::metadata(&spec.path).map(|m| m.len()).unwrap_or(0);
     let mut state = match RemoteState::load(&state_file)? {
@@ -225,19 +252,29 @@ pub async fn submit<X: Transport>(
         None => RemoteState { input: spec.path.clone(), input_bytes, ..RemoteState::default() },
     };
 
+    let mut errors = ErrorsFile::new(&s.errors, ids, true);
+    // Lines the provider's Batch API cannot take (Anthropic: custom_id rules, bodies the
+    // Messages API cannot express); they go to the errors file like invalid lines.
+    let mut rejected = 0u64;
     if s.cancel {
         let ids: Vec<String> = state.batches.iter().filter(|b| !b.downloaded).map(|b| b.id.clone()).collect();
         if ids.is_empty() {
             return Err(Error::usage(format!("no remote batch to cancel for {}", s.output.display())).into());
         }
         for id in &ids {
-            cancel(t, id, printer).await?;
+            cancel(api, t, id, printer).await?;
         }
+    } else if api == BatchApi::Anthropic {
+        let done: Arc<dyn DoneLookup + Send + Sync> = existing.clone();
+        let pending = PendingRequests::open(&spec, &report, done)?;
+        rejected =
+            upload_message_batches(s, t, pending, &mut state, &state_file, &mut errors, printer).await?;
     } else {
         // Upload what no batch covers yet.
         let done: Arc<dyn DoneLookup + Send + Sync> = existing.clone();
         let mut pending = PendingRequests::open(&spec, &report, done)?;
-        let mut splitter = Splitter::new(s.split_requests, batch_api::MAX_BYTES_PER_FILE);
+        let split = s.split_requests.unwrap_or(batch_api::MAX_REQUESTS_PER_FILE);
+        let mut splitter = Splitter::new(split, batch_api::MAX_BYTES_PER_FILE);
         let mut uploaded = 0u64;
         loop {
             let next = pending.next_request()?;
@@ -266,12 +303,12 @@ pub async fn submit<X: Transport>(
         }
     }
 
-    let mut errors = ErrorsFile::new(&s.errors, ids, true);
     let mut tally = Tally::default();
     let mut out = LineWriter::append(&s.output)?;
     let seen = existing;
     let outcome = wait_and_download(
         s,
+        api,
         t,
         &mut state,
         Some(&state_file),
@@ -288,7 +325,106 @@ pub async fn submit<X: Transport>(
         // Finished: the next run starts fresh (and resubmits what failed).
         let _ = std::fs::remove_file(&state_file);
     }
-    finish(s, &report_counts(&report), tally, outcome, printer, started)
+    let mut counts = report_counts(&report);
+    counts.invalid += rejected;
+    finish(s, &counts, tally, outcome, printer, started)
+}
+
+/// Translate the pending requests into Messages API params, cut them into Message Batches
+/// and create those no earlier run created (lines up to `covered_through`). Returns how many
+/// lines were rejected (written to the errors file). Rejections are found again on a resumed
+/// run, so the rewritten errors file still lists them.
+async fn upload_message_batches<X: Transport>(
+    s: &BatchSettings,
+    t: &X,
+    mut pending: PendingRequests,
+    state: &mut RemoteState,
+    state_file: &Path,
+    errors: &mut ErrorsFile,
+    printer: &Printer,
+) -> anyhow::Result<u64> {
+    let limit = message_batches::MAX_REQUESTS_PER_BATCH;
+    let split = s.split_requests.unwrap_or(limit).min(limit);
+    let mut splitter = message_batches::Splitter::new(split, message_batches::MAX_BYTES_PER_BATCH);
+    let mut uploaded = 0u64;
+    let mut rejected = 0u64;
+    let mut notes_shown = std::collections::HashSet::new();
+    loop {
+        let next = pending.next_request()?;
+        let chunk = match &next {
+            Some(req) => match message_batches::params_for(req) {
+                Err(reason) => {
+                    rejected += 1;
+                    if rejected <= super::output::ERRORS_SHOWN as u64 {
+                        printer.warn(format!("line {}: {reason}", req.line));
+                    }
+                    let err = LineError { line: req.line, custom_id: Some(req.custom_id.clone()), reason };
+                    errors.line_error(&err)?;
+                    continue;
+                }
+                Ok(_) if req.line <= state.covered_through => continue,
+                Ok((params, notes)) => {
+                    for note in notes {
+                        if printer.verbose > 0 && notes_shown.insert(note.clone()) {
+                            printer.verbose(format!("{note} (first on line {})", req.line));
+                        }
+                    }
+                    splitter.push(req, &params)?
+                }
+            },
+            None => std::mem::replace(&mut splitter, message_batches::Splitter::new(1, 1)).finish(),
+        };
+        if let Some(chunk) = chunk {
+            uploaded += chunk.requests as u64;
+            let batch = create_message_batch(t, &chunk, printer).await?;
+            state.covered_through = chunk.last_line;
+            state.batches.push(batch);
+            state.save(state_file)?;
+        }
+        if next.is_none() {
+            break;
+        }
+    }
+    if rejected > 0 {
+        printer.warn(format!(
+            "{rejected} lines cannot be sent to the Message Batches API (in {})",
+            errors.path().display()
+        ));
+    }
+    if uploaded > 0 {
+        let ids: Vec<&str> = state.batches.iter().map(|b| b.id.as_str()).collect();
+        printer.info(format!(
+            "submitted {uploaded} requests; batch ids: {} (attach later with --remote-id)",
+            ids.join(",")
+        ));
+    }
+    Ok(rejected)
+}
+
+async fn create_message_batch<X: Transport>(
+    t: &X,
+    chunk: &Chunk,
+    printer: &Printer,
+) -> anyhow::Result<RemoteBatch> {
+    let call = ApiCall {
+        method: "POST",
+        path: BATCHES_PATH.into(),
+        content_type: Some("application/json".into()),
+        body: message_batches::create_body(chunk),
+    };
+    let batch: MessageBatch = call_json(t, call).await.context("creating the message batch")?;
+    printer.info(format!(
+        "batch {} created: {} requests (lines {}-{})",
+        batch.id, chunk.requests, chunk.first_line, chunk.last_line
+    ));
+    Ok(RemoteBatch {
+        id: batch.id,
+        input_file_id: String::new(),
+        requests: chunk.requests as u64,
+        first_line: chunk.first_line,
+        last_line: chunk.last_line,
+        downloaded: false,
+    })
 }
 
 /// `--remote-id`: attach to existing batches (status, wait, download), or cancel them.
@@ -300,11 +436,12 @@ pub async fn attach<X: Transport>(
     printer: &Printer,
     started: Instant,
 ) -> anyhow::Result<(Summary, ExitStatus)> {
+    let api = BatchApi::of(s);
     let lock = super::resume::lock(&s.output)?;
     let existing = super::resume::prepare(&s.output, false)?;
     if s.cancel {
         for id in batch_ids {
-            cancel(t, id, printer).await?;
+            cancel(api, t, id, printer).await?;
         }
     }
     let mut state = RemoteState {
@@ -339,6 +476,7 @@ pub async fn attach<X: Transport>(
     let mut tally = Tally::default();
     let outcome = wait_and_download(
         s,
+        api,
         t,
         &mut state,
         None,
@@ -425,16 +563,21 @@ async fn create<X: Transport>(
     })
 }
 
-async fn cancel<X: Transport>(t: &X, id: &str, printer: &Printer) -> anyhow::Result<()> {
-    let call = ApiCall {
-        method: "POST",
-        path: format!("/batches/{id}/cancel"),
-        content_type: None,
-        body: Vec::new(),
+async fn cancel<X: Transport>(api: BatchApi, t: &X, id: &str, printer: &Printer) -> anyhow::Result<()> {
+    let path = match api {
+        BatchApi::OpenAi => format!("/batches/{id}/cancel"),
+        BatchApi::Anthropic => format!("{BATCHES_PATH}/{id}/cancel"),
     };
-    match call_json::<BatchObject, X>(t, call).await {
-        Ok(b) => {
-            printer.info(format!("batch {id}: {}", b.status.as_str()));
+    let call = ApiCall { method: "POST", path, content_type: None, body: Vec::new() };
+    let answer = match api {
+        BatchApi::OpenAi => call_json::<BatchObject, X>(t, call).await.map(|b| b.status.as_str()),
+        BatchApi::Anthropic => {
+            call_json::<MessageBatch, X>(t, call).await.map(|b| b.processing_status.as_str())
+        }
+    };
+    match answer {
+        Ok(status) => {
+            printer.info(format!("batch {id}: {status}"));
             Ok(())
         }
         // A batch that already ended cannot be cancelled: not an error for us, its results
@@ -456,6 +599,7 @@ enum Waited {
 #[allow(clippy::too_many_arguments)]
 async fn wait_and_download<X: Transport>(
     s: &BatchSettings,
+    api: BatchApi,
     t: &X,
     state: &mut RemoteState,
     state_file: Option<&Path>,
@@ -477,7 +621,7 @@ async fn wait_and_download<X: Transport>(
             std::future::pending::<()>().await;
         }
     });
-    let mut last_status: Vec<Option<BatchStatus>> = vec![None; state.batches.len()];
+    let mut last_status: Vec<Option<&'static str>> = vec![None; state.batches.len()];
     loop {
         let mut total = 0;
         let mut finished = 0;
@@ -488,24 +632,29 @@ async fn wait_and_download<X: Transport>(
                 finished += b.requests;
                 continue;
             }
-            let obj: BatchObject = call_json(t, ApiCall::get(format!("/batches/{}", b.id)))
-                .await
-                .with_context(|| format!("reading batch {}", b.id))?;
-            let counts = obj.request_counts.unwrap_or_default();
-            if counts.total > 0 {
-                b.requests = counts.total;
+            let polled = poll(api, t, &b.id).await.with_context(|| format!("reading batch {}", b.id))?;
+            let (status, terminal, batch_total, batch_finished) = polled.progress();
+            if batch_total > 0 {
+                b.requests = batch_total;
             }
             total += b.requests;
-            finished += counts.completed + counts.failed;
-            if last_status[i] != Some(obj.status) {
-                printer.verbose(format!("batch {}: {}", b.id, obj.status.as_str()));
-                last_status[i] = Some(obj.status);
+            finished += batch_finished;
+            if last_status[i] != Some(status) {
+                printer.verbose(format!("batch {}: {status}", b.id));
+                last_status[i] = Some(status);
             }
-            statuses.push(obj.status.as_str());
-            if obj.status.is_terminal() {
-                download(t, &obj, out, errors, seen, prices, tally, printer).await?;
-                if obj.status == BatchStatus::Failed {
-                    tally.failed += b.requests.saturating_sub(counts.completed + counts.failed);
+            statuses.push(status);
+            if terminal {
+                match polled {
+                    Polled::OpenAi(obj) => {
+                        download(t, &obj, out, errors, seen, prices, tally, printer).await?;
+                        if obj.status == BatchStatus::Failed {
+                            tally.failed += b.requests.saturating_sub(batch_finished);
+                        }
+                    }
+                    Polled::Anthropic(batch) => {
+                        download_results(t, &batch, out, errors, seen, prices, tally, printer).await?;
+                    }
                 }
                 b.downloaded = true;
             }
@@ -539,6 +688,97 @@ async fn wait_and_download<X: Transport>(
             }
         }
     }
+}
+
+/// A batch's state as its API reports it.
+enum Polled {
+    OpenAi(BatchObject),
+    Anthropic(MessageBatch),
+}
+
+impl Polled {
+    /// (status, no further change will happen, requests, requests with a result).
+    fn progress(&self) -> (&'static str, bool, u64, u64) {
+        match self {
+            Polled::OpenAi(obj) => {
+                let c = obj.request_counts.unwrap_or_default();
+                (obj.status.as_str(), obj.status.is_terminal(), c.total, c.completed + c.failed)
+            }
+            Polled::Anthropic(b) => {
+                let c = &b.request_counts;
+                (
+                    b.processing_status.as_str(),
+                    b.processing_status == ProcessingStatus::Ended,
+                    c.total(),
+                    c.finished(),
+                )
+            }
+        }
+    }
+}
+
+async fn poll<X: Transport>(api: BatchApi, t: &X, id: &str) -> anyhow::Result<Polled> {
+    Ok(match api {
+        BatchApi::OpenAi => Polled::OpenAi(call_json(t, ApiCall::get(format!("/batches/{id}"))).await?),
+        BatchApi::Anthropic => {
+            Polled::Anthropic(call_json(t, ApiCall::get(format!("{BATCHES_PATH}/{id}"))).await?)
+        }
+    })
+}
+
+/// Append an ended Message Batch's results, converted to output lines: successes to the
+/// output, everything else (errored, canceled, expired) to the errors file.
+#[allow(clippy::too_many_arguments)]
+async fn download_results<X: Transport>(
+    t: &X,
+    batch: &MessageBatch,
+    out: &mut LineWriter,
+    errors: &mut ErrorsFile,
+    seen: &(dyn DoneLookup + Sync),
+    prices: Option<&dyn Prices>,
+    tally: &mut Tally,
+    printer: &Printer,
+) -> anyhow::Result<()> {
+    let Some(path) = batch.results_path() else {
+        printer.warn(format!("batch {} ended without a results_url; nothing to download", batch.id));
+        tally.failed += batch.request_counts.total();
+        return Ok(());
+    };
+    let content = call_ok(t, ApiCall::get(path))
+        .await
+        .with_context(|| format!("downloading the results of batch {}", batch.id))?
+        .body;
+    let created =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let mut buf = Vec::new();
+    let lines = content.split(|b| *b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace));
+    for (n, raw) in lines.enumerate() {
+        let Ok(entry) = serde_json::from_slice::<message_batches::ResultEntry>(raw) else {
+            printer.warn(format!("batch {}: skipped an unreadable result line", batch.id));
+            continue;
+        };
+        let id = entry.custom_id.clone();
+        let converted = message_batches::convert(&batch.id, n as u64, created, entry)?;
+        if converted.line.is_success() {
+            if seen.succeeded(&id) {
+                continue;
+            }
+            out.write(&converted.line)?;
+            tally.succeeded += 1;
+            if let Some((model, usage)) = &converted.usage {
+                add_usage(model, usage, prices, tally);
+            }
+        } else if !seen.failed(&id) && !seen.succeeded(&id) {
+            buf.clear();
+            serde_json::to_writer(&mut buf, &converted.line)?;
+            errors.write_raw(&buf)?;
+            tally.failed += 1;
+            if converted.line.error.as_ref().is_some_and(|e| e.code == message_batches::CANCELED_CODE) {
+                tally.canceled += 1;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Append a finished batch's results: successes to the output, failures to the errors file.
@@ -605,10 +845,14 @@ async fn fetch<X: Transport>(t: &X, file_id: &str) -> anyhow::Result<Vec<u8>> {
 fn count_usage(line: &ResultLine, prices: Option<&dyn Prices>, tally: &mut Tally) {
     let Some(body) = line.response.as_ref().and_then(|r| r.body.as_ref()) else { return };
     let Some(usage) = body.usage.as_ref().map(|u| u.to_usage()) else { return };
+    add_usage(body.model.as_deref().unwrap_or(""), &usage, prices, tally);
+}
+
+/// Count a success's tokens and price it at batch rates (`*_batches` prices, else half).
+fn add_usage(model: &str, usage: &crate::usage::Usage, prices: Option<&dyn Prices>, tally: &mut Tally) {
     tally.input_tokens += usage.input_tokens;
     tally.output_tokens += usage.output_tokens;
-    let model = body.model.as_deref().unwrap_or("");
-    match prices.and_then(|p| p.cost(model, &usage, true)) {
+    match prices.and_then(|p| p.cost(model, usage, true)) {
         Some(c) => tally.cost_usd += c,
         None => tally.unpriced += 1,
     }
@@ -623,6 +867,7 @@ fn finish(
     started: Instant,
 ) -> anyhow::Result<(Summary, ExitStatus)> {
     let wall_s = started.elapsed().as_secs_f64();
+    let tally_canceled = tally.canceled;
     let summary = Summary {
         total: counts.total.max(tally.succeeded + tally.failed),
         succeeded: tally.succeeded,
@@ -643,7 +888,8 @@ fn finish(
     };
     let status = match waited {
         Waited::Interrupted => ExitStatus::Interrupted,
-        Waited::AllDownloaded if s.cancel && summary.failed == 0 && summary.invalid == 0 => {
+        // Requests the asked-for cancel stopped are not failures of this run.
+        Waited::AllDownloaded if s.cancel && summary.failed <= tally_canceled && summary.invalid == 0 => {
             ExitStatus::Success
         }
         Waited::AllDownloaded => summary.exit_status(),
