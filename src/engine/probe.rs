@@ -27,6 +27,8 @@ pub struct ProbeReport {
     pub latency: Option<Duration>,
     /// `x-ratelimit-*` or `anthropic-ratelimit-*` headers were seen.
     pub rate_headers: bool,
+    /// The endpoint authenticates with OAuth2 (`token` says whether a token was obtained).
+    pub oauth: bool,
     /// OAuth2 endpoints: the token that was obtained (never its value).
     pub token: Option<TokenStep>,
     /// The first failure; decides the exit code of `check`.
@@ -66,6 +68,7 @@ impl Engine {
             model_listed: None,
             latency: None,
             rate_headers: false,
+            oauth: ep.oauth.is_some(),
             token: None,
             error: None,
         };
