@@ -173,7 +173,8 @@ impl Profile {
         match (&self.client_secret_env, &self.client_secret_cmd) {
             (None, None) => {
                 return Err(format!(
-                    "profiles.{name}.client_secret_env (or client_secret_cmd) is required with auth = \"oauth2\""
+                    "profiles.{name}.client_secret_env (or client_secret_cmd) is required with \
+                     auth = \"oauth2\""
                 ))
             }
             (Some(_), Some(_)) => {
@@ -183,7 +184,8 @@ impl Profile {
             }
             _ => {}
         }
-        for (field, set) in [("api_key_env", self.api_key_env.is_some()), ("api_key_cmd", self.api_key_cmd.is_some())]
+        for (field, set) in
+            [("api_key_env", self.api_key_env.is_some()), ("api_key_cmd", self.api_key_cmd.is_some())]
         {
             if set {
                 return Err(format!(

@@ -127,7 +127,10 @@ fn a_batch_of_2000_spans_several_token_lifetimes_with_one_fetch_per_lifetime() {
     let ledger = std::fs::read(&ledger).unwrap();
     assert_clean("ledger", &ledger);
     let first: Value = serde_json::from_slice(ledger.split(|b| *b == b'\n').next().unwrap()).unwrap();
-    assert_eq!(first["key_name"], "LLMKIT_TEST_OAUTH_SECRET", "the ledger names the secret's source: {first}");
+    assert_eq!(
+        first["key_name"], "LLMKIT_TEST_OAUTH_SECRET",
+        "the ledger names the secret's source: {first}"
+    );
 }
 
 #[test]
@@ -266,7 +269,9 @@ fn check_shows_the_token_step_and_fails_with_exit_3_when_refused() {
 fn dry_run_shows_neither_token_nor_secret_and_fetches_nothing() {
     let m = mock(Duration::from_secs(60), Duration::ZERO);
     let dir = tempfile::tempdir().unwrap();
-    for (placement, expected) in [("", "[REDACTED]"), ("token_placement = \"query\"", "access_token=[REDACTED]")] {
+    for (placement, expected) in
+        [("", "[REDACTED]"), ("token_placement = \"query\"", "access_token=[REDACTED]")]
+    {
         let cfg = config(dir.path(), &m, placement);
         let out = llmkit()
             .env("LLMKIT_TEST_OAUTH_SECRET", SECRET)
@@ -318,7 +323,11 @@ async fn a_401_refreshes_the_token_once_for_all_workers() {
     }
     let server = MockServer::start().await;
     let fetches = Arc::new(AtomicU64::new(0));
-    Mock::given(method("POST")).and(path("/token")).respond_with(Tokens(fetches.clone())).mount(&server).await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(Tokens(fetches.clone()))
+        .mount(&server)
+        .await;
     let completion = serde_json::json!({
         "id": "c1", "object": "chat.completion", "created": 1, "model": "m",
         "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}],
@@ -359,7 +368,10 @@ client_secret_cmd = "printf sec"
     let settings = llmkit::settings::EngineSettings::resolve_with(&args, &config, &|_| None).unwrap();
     let engine = llmkit::engine::Engine::new(
         settings,
-        llmkit::engine::EngineOptions { retry: Some(llmkit::engine::RetryPolicy::with_backoff(2, false)), ..Default::default() },
+        llmkit::engine::EngineOptions {
+            retry: Some(llmkit::engine::RetryPolicy::with_backoff(2, false)),
+            ..Default::default()
+        },
     )
     .await
     .unwrap();

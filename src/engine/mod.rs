@@ -670,7 +670,11 @@ impl Engine {
     }
 
     /// The credential for the next attempt on `ep`.
-    async fn credential(&self, ep: &Endpoint, key: &Option<keys::Secret>) -> Result<Option<Credential>, EngineError> {
+    async fn credential(
+        &self,
+        ep: &Endpoint,
+        key: &Option<keys::Secret>,
+    ) -> Result<Option<Credential>, EngineError> {
         let inner = &*self.inner;
         match &ep.oauth {
             Some(tp) => {
@@ -946,13 +950,19 @@ impl Engine {
                     // An expired or revoked OAuth2 token: refresh it (once for every worker
                     // refused with the same token) and resend once; not a retry.
                     let generation = credential.as_ref().and_then(|c| c.generation);
-                    if let (Some(tp), Some(g), Some(401), false) = (&ep.oauth, generation, f.status, token_refreshed) {
+                    if let (Some(tp), Some(g), Some(401), false) =
+                        (&ep.oauth, generation, f.status, token_refreshed)
+                    {
                         token_refreshed = true;
                         drop(permit);
-                        inner.printer.verbose(format!("profile `{profile}`: token refused (401); refreshing it"));
-                        tp.refresh_after_reject(g, || tp.fetch_http(&inner.client, &inner.policy, inner.timeout))
-                            .await
-                            .map_err(|e| EndpointError::Fallback(token_error(e, profile)))?;
+                        inner
+                            .printer
+                            .verbose(format!("profile `{profile}`: token refused (401); refreshing it"));
+                        tp.refresh_after_reject(g, || {
+                            tp.fetch_http(&inner.client, &inner.policy, inner.timeout)
+                        })
+                        .await
+                        .map_err(|e| EndpointError::Fallback(token_error(e, profile)))?;
                         continue;
                     }
                     if f.kind.counts_against_endpoint() {

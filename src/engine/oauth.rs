@@ -425,7 +425,9 @@ fn parse_grant(url: &str, status: u16, bytes: &[u8]) -> Result<Fetched, TokenErr
 fn refusal(url: &str, status: u16, bytes: &[u8]) -> TokenError {
     let message = match serde_json::from_slice::<OAuthError>(bytes) {
         Ok(e) => oauth_message(url, &e.error, e.error_description.as_deref()),
-        Err(_) => format!("token endpoint {url} refused the request: {}", crate::provider::error_message(bytes)),
+        Err(_) => {
+            format!("token endpoint {url} refused the request: {}", crate::provider::error_message(bytes))
+        }
     };
     let kind = match status {
         429 => ErrorKind::RateLimited,
@@ -617,8 +619,9 @@ mod tests {
         assert_eq!(f.lifetime, Some(Duration::from_millis(250)));
         let f = parse_grant("u", 200, br#"{"access_token":"a"}"#).unwrap();
         assert_eq!(f.lifetime, None);
-        let e = parse_grant("u", 200, br#"{"error":"invalid_client","error_description":"unknown client id"}"#)
-            .unwrap_err();
+        let e =
+            parse_grant("u", 200, br#"{"error":"invalid_client","error_description":"unknown client id"}"#)
+                .unwrap_err();
         assert_eq!(e.kind, ErrorKind::Auth);
         assert!(e.message.contains("unknown client id"), "{}", e.message);
         assert_eq!(parse_grant("u", 200, b"<html>").unwrap_err().kind, ErrorKind::Server);

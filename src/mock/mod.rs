@@ -175,8 +175,10 @@ impl MockConfig {
         if require_key.as_deref().is_some_and(|k| k.trim().is_empty()) {
             return Err(usage("--require-key must not be empty".to_string()));
         }
-        let oauth_clients =
-            oauth_client.iter().map(|c| c.parse::<OAuthClient>().map_err(usage)).collect::<anyhow::Result<Vec<_>>>()?;
+        let oauth_clients = oauth_client
+            .iter()
+            .map(|c| c.parse::<OAuthClient>().map_err(usage))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         if require_key.is_some() && !oauth_clients.is_empty() {
             return Err(usage("--require-key and --oauth-client cannot be combined".to_string()));
         }

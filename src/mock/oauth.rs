@@ -111,7 +111,8 @@ impl OAuthState {
 
     fn issue(&self) -> (String, Instant) {
         let n = self.issued.fetch_add(1, Ordering::Relaxed) + 1;
-        let clock = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+        let clock =
+            SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
         let token = format!("mock-at-{n}-{:016x}{:016x}", reply::mix(self.seed, n), reply::mix(clock, n));
         let now = Instant::now();
         let expiry = now + self.ttl;
@@ -180,7 +181,8 @@ struct OAuthErrorBody<'a> {
 }
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    let body = serde_json::to_vec(&OAuthErrorBody { error, error_description: description }).unwrap_or_default();
+    let body =
+        serde_json::to_vec(&OAuthErrorBody { error, error_description: description }).unwrap_or_default();
     let mut resp = json_response(status, body);
     resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if status == StatusCode::UNAUTHORIZED {
@@ -241,12 +243,14 @@ async fn token(State(st): State<Arc<MockState>>, uri: Uri, headers: HeaderMap, b
         }
     }
     let (Some(id), Some(secret)) = (id, secret) else {
-        return refuse(StatusCode::UNAUTHORIZED, "invalid_client", "client_id and client_secret are required");
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client_id and client_secret are required",
+        );
     };
-    let known = o
-        .clients
-        .iter()
-        .any(|c| c.id == id && constant_time_eq(c.secret.as_bytes(), secret.as_bytes()));
+    let known =
+        o.clients.iter().any(|c| c.id == id && constant_time_eq(c.secret.as_bytes(), secret.as_bytes()));
     if !known {
         return refuse(
             StatusCode::UNAUTHORIZED,
@@ -288,8 +292,10 @@ pub(crate) async fn require_token(State(st): State<Arc<MockState>>, req: Request
         serde_urlencoded::from_str::<AccessToken>(q).ok().map(|a| a.access_token)
     });
     let problem = match offered.as_deref() {
-        None => "You didn't provide an access token. Get one from /oauth/token and send it as \
-                 Authorization: Bearer TOKEN or ?access_token=TOKEN.",
+        None => {
+            "You didn't provide an access token. Get one from /oauth/token and send it as \
+                 Authorization: Bearer TOKEN or ?access_token=TOKEN."
+        }
         Some(t) => match o.check(t) {
             Ok(()) => return next.run(req).await,
             Err(why) => why,
