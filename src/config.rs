@@ -57,6 +57,19 @@ pub struct Profile {
     pub audience: Option<String>,
     /// `auth = "oauth2"`: where the access token goes (default `bearer`).
     pub token_placement: Option<TokenPlacement>,
+    /// `auth = "oauth2"`: how the client authenticates to the token endpoint (default `post`).
+    pub client_auth: Option<ClientAuth>,
+}
+
+/// How an OAuth2 client sends its credentials to the token endpoint (RFC 6749 section 2.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientAuth {
+    /// `client_id` and `client_secret` in the form body (`client_secret_post`).
+    #[default]
+    Post,
+    /// `Authorization: Basic` (`client_secret_basic`).
+    Basic,
 }
 
 /// How a profile's requests authenticate.
@@ -151,6 +164,7 @@ impl Profile {
             ("scope", self.scope.is_some()),
             ("audience", self.audience.is_some()),
             ("token_placement", self.token_placement.is_some()),
+            ("client_auth", self.client_auth.is_some()),
         ];
         if self.auth != Some(AuthKind::Oauth2) {
             if let Some((field, _)) = oauth_fields.iter().find(|(_, set)| *set) {
@@ -263,11 +277,13 @@ mod tests {
             client_secret_env = "GW_SECRET"
             scope = "api://llm/.default"
             token_placement = "query"
+            client_auth = "basic"
             "#;
         let cfg = Config::parse(ok).unwrap();
         let p = &cfg.profiles["gw"];
         assert_eq!(p.auth, Some(AuthKind::Oauth2));
         assert_eq!(p.token_placement, Some(TokenPlacement::Query));
+        assert_eq!(p.client_auth, Some(ClientAuth::Basic));
         let cfg = Config::parse("[profiles.k]\nauth = \"api-key\"\n").unwrap();
         assert_eq!(cfg.profiles["k"].auth, Some(AuthKind::ApiKey));
 

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 pub use crate::cli::CacheMode;
 use crate::cli::{EngineArgs, ProviderKind};
-pub use crate::config::TokenPlacement;
 use crate::config::{AuthKind, Config, Profile};
+pub use crate::config::{ClientAuth, TokenPlacement};
 use crate::error::Error;
 
 /// Where an API key comes from. The key itself is read by the engine when it is needed and is
@@ -68,6 +68,7 @@ pub struct OAuth2Settings {
     pub scope: Option<String>,
     pub audience: Option<String>,
     pub placement: TokenPlacement,
+    pub client_auth: ClientAuth,
 }
 
 /// Settings of the request engine, shared by every network subcommand.
@@ -325,6 +326,7 @@ fn endpoint_from_profile(name: &str, p: &Profile, env: &dyn Fn(&str) -> Option<S
             scope: p.scope.clone(),
             audience: p.audience.clone(),
             placement: p.token_placement.unwrap_or_default(),
+            client_auth: p.client_auth.unwrap_or_default(),
         }),
     };
     let key = if matches!(auth, Auth::OAuth2(_)) { KeySource::None } else { key };

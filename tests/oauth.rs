@@ -214,6 +214,22 @@ fn query_placement_works_and_the_token_is_not_recorded() {
 }
 
 #[test]
+fn http_basic_client_authentication_works() {
+    let m = mock(Duration::from_secs(60), Duration::ZERO);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &m, "client_auth = \"basic\"");
+    let out = llmkit()
+        .env("LLMKIT_TEST_OAUTH_SECRET", SECRET)
+        .arg("--config")
+        .arg(&cfg)
+        .args(["chat", "--no-ledger", "--profile", "gw", "hello"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stats(&m).oauth_tokens_issued, 1);
+}
+
+#[test]
 fn check_shows_the_token_step_and_fails_with_exit_3_when_refused() {
     let m = mock(Duration::from_secs(600), Duration::ZERO);
     let dir = tempfile::tempdir().unwrap();

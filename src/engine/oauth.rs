@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use super::keys::{Key, Secret};
 use super::record::ErrorKind;
 use super::retry::{self, RetryPolicy};
-use crate::settings::OAuth2Settings;
+use crate::settings::{ClientAuth, OAuth2Settings};
 
 /// The longest a token is refreshed before its expiry.
 pub const MAX_REFRESH_MARGIN: Duration = Duration::from_secs(60);
@@ -279,26 +279,29 @@ impl TokenProvider {
             config("auth = \"oauth2\" needs client_secret_env or client_secret_cmd".to_string())
         })?;
         let s = &self.settings;
+        let in_body = s.client_auth == ClientAuth::Post;
         let form = TokenForm {
             grant_type: "client_credentials",
-            client_id: &s.client_id,
-            client_secret: secret.expose(),
+            client_id: in_body.then_some(s.client_id.as_str()),
+            client_secret: in_body.then_some(secret.expose()),
             scope: s.scope.as_deref(),
             audience: s.audience.as_deref(),
         };
         let body = serde_urlencoded::to_string(&form)
             .map_err(|e| config(format!("cannot encode the token request: {e}")))?;
+        let basic = (!in_body).then(|| basic_authorization(&s.client_id, secret.expose()));
         let url = s.token_url.as_str();
         let mut attempt: u32 = 0;
         loop {
             let sent = async {
-                let resp = client
+                let mut rb = client
                     .post(url)
                     .header("content-type", "application/x-www-form-urlencoded")
-                    .header("accept", "application/json")
-                    .body(body.clone())
-                    .send()
-                    .await?;
+                    .header("accept", "application/json");
+                if let Some(b) = &basic {
+                    rb = rb.header("authorization", b);
+                }
+                let resp = rb.body(body.clone()).send().await?;
                 let status = resp.status().as_u16();
                 let headers = resp.headers().clone();
                 let bytes = resp.bytes().await?;
@@ -339,17 +342,32 @@ impl TokenProvider {
     }
 }
 
-/// The form of a client-credentials request (client authentication in the body, RFC 6749
-/// section 2.3.1, which every server we target accepts).
+/// The form of a client-credentials request; the client's credentials are in it with
+/// `client_auth = "post"` (RFC 6749 section 2.3.1).
 #[derive(Serialize)]
 struct TokenForm<'a> {
     grant_type: &'a str,
-    client_id: &'a str,
-    client_secret: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     audience: Option<&'a str>,
+}
+
+/// `client_secret_basic`: `Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 6749
+/// section 2.3.1 form-encodes both parts before joining them).
+fn basic_authorization(id: &str, secret: &str) -> String {
+    use base64::Engine as _;
+    let enc = |v: &str| {
+        serde_urlencoded::to_string([("", v)])
+            .map(|s| s.trim_start_matches('=').to_string())
+            .unwrap_or_default()
+    };
+    let pair = format!("{}:{}", enc(id), enc(secret));
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
 }
 
 /// A successful token response (RFC 6749 section 5.1).
@@ -471,6 +489,7 @@ mod tests {
                 scope: None,
                 audience: None,
                 placement: TokenPlacement::Bearer,
+                client_auth: ClientAuth::Post,
             },
             "p",
         ))
@@ -636,6 +655,15 @@ mod tests {
             &Secret::new("s3cr3t"),
         );
         assert!(!e.message.contains("s3cr3t"));
+    }
+
+    #[test]
+    fn basic_client_auth_form_encodes_then_base64s() {
+        use base64::Engine as _;
+        let h = basic_authorization("app id", "s:e+c");
+        let raw =
+            base64::engine::general_purpose::STANDARD.decode(h.strip_prefix("Basic ").unwrap()).unwrap();
+        assert_eq!(String::from_utf8(raw).unwrap(), "app+id:s%3Ae%2Bc");
     }
 
     #[test]

@@ -199,7 +199,11 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (id, secret) = text.split_once(':')?;
-    Some((id.to_string(), secret.to_string()))
+    // Both parts are form-encoded before encoding (RFC 6749 section 2.3.1).
+    let dec = |v: &str| {
+        serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("v={v}")).ok()?.pop().map(|(_, v)| v)
+    };
+    Some((dec(id)?, dec(secret)?))
 }
 
 async fn token(State(st): State<Arc<MockState>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
