@@ -230,6 +230,63 @@ fn http_basic_client_authentication_works() {
 }
 
 #[test]
+fn anthropic_profiles_send_the_token_as_bearer() {
+    let m = mock(Duration::from_secs(60), Duration::ZERO);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[profiles.claude]\nprovider = \"anthropic\"\nbase_url = \"{}\"\nmodel = \"claude-3-5-haiku-latest\"\n\
+             auth = \"oauth2\"\ntoken_url = \"{}/oauth/token\"\nclient_id = \"app\"\n\
+             client_secret_env = \"LLMKIT_TEST_OAUTH_SECRET\"\n",
+            m.anthropic_base_url(),
+            m.url()
+        ),
+    )
+    .unwrap();
+    let out = llmkit()
+        .env("LLMKIT_TEST_OAUTH_SECRET", SECRET)
+        .arg("--config")
+        .arg(&path)
+        .args(["chat", "--no-ledger", "--profile", "claude", "hello"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stats(&m).oauth_token_rejections, 0);
+}
+
+#[test]
+fn an_unreachable_token_endpoint_exits_5_after_retries() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[profiles.gw]\nbase_url = \"http://127.0.0.1:{port}/v1\"\nmodel = \"m\"\nauth = \"oauth2\"\n\
+             token_url = \"http://127.0.0.1:{port}/token\"\nclient_id = \"app\"\n\
+             client_secret_env = \"LLMKIT_TEST_OAUTH_SECRET\"\nmax_retries = 2\n"
+        ),
+    )
+    .unwrap();
+    let out = llmkit()
+        .env("LLMKIT_TEST_OAUTH_SECRET", SECRET)
+        .arg("--config")
+        .arg(&path)
+        .args(["chat", "--no-ledger", "--profile", "gw", "hello"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("token endpoint") && stderr.contains("after 2 retries"), "{stderr}");
+    assert_clean("stderr", &out.stderr);
+}
+
+#[test]
 fn check_shows_the_token_step_and_fails_with_exit_3_when_refused() {
     let m = mock(Duration::from_secs(600), Duration::ZERO);
     let dir = tempfile::tempdir().unwrap();
