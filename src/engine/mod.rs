@@ -1535,6 +1535,49 @@ mod tests {
     }
 
     #[test]
+    fn placements_put_the_secret_where_the_profile_says() {
+        use crate::settings::{ClientAuth, KeySource, OAuth2Settings};
+        let spec = || HttpRequestSpec {
+            method: "POST",
+            url: "http://x/v1/chat/completions".into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        };
+        let oauth = |placement| {
+            Auth::OAuth2(OAuth2Settings {
+                token_url: "http://t".into(),
+                client_id: "c".into(),
+                client_secret: KeySource::None,
+                scope: None,
+                audience: None,
+                placement,
+                client_auth: ClientAuth::Post,
+            })
+        };
+        assert_eq!(Placement::of(&Auth::Provider, Wire::OpenAi), None);
+        let cases = [
+            (Auth::Bearer, Wire::Anthropic, ("authorization", "Bearer k+/1")),
+            (Auth::ApiKey, Wire::Anthropic, ("x-api-key", "k+/1")),
+            (Auth::ApiKey, Wire::OpenAi, ("api-key", "k+/1")),
+            (oauth(TokenPlacement::Bearer), Wire::Azure, ("authorization", "Bearer k+/1")),
+        ];
+        for (auth, wire, header) in cases {
+            let mut s = spec();
+            Placement::of(&auth, wire).unwrap().apply(&mut s, "k+/1");
+            assert_eq!(s.headers, vec![(header.0, header.1.to_string())], "{auth:?}");
+        }
+        let mut s = spec();
+        s.url.push_str("?api-version=1");
+        Placement::of(&oauth(TokenPlacement::Query), Wire::OpenAi).unwrap().apply(&mut s, "k+/1");
+        assert_eq!(s.url, "http://x/v1/chat/completions?api-version=1&access_token=k%2B%2F1");
+        assert!(s.headers.is_empty());
+
+        let mut msg = "error sending request for url (http://x/?access_token=k%2B%2F1): k+/1".to_string();
+        redact_secret(&mut msg, "k+/1");
+        assert_eq!(msg, "error sending request for url (http://x/?access_token=[REDACTED]): [REDACTED]");
+    }
+
+    #[test]
     fn continuation_bodies_per_wire() {
         let body = ChatBody::user_prompt("m", "q");
         let b = continuation_body(&body, "part ", Wire::Anthropic).unwrap();
