@@ -401,6 +401,8 @@ Register-ArgumentCompleter -Native -CommandName 'llmkit' -ScriptBlock {
             [CompletionResult]::new('--fail-rate', '--fail-rate', [CompletionResultType]::ParameterName, 'Fraction of requests that fail (0..1), drawn from --seed; see --fail-kinds')
             [CompletionResult]::new('--fail-kinds', '--fail-kinds', [CompletionResultType]::ParameterName, 'Failure mix, KIND[:WEIGHT] comma-separated: an HTTP status (429, 500, 503, 529, ...), `drop` (close the connection unanswered), `cut` (break the body half-way), `hang` (never answer)')
             [CompletionResult]::new('--require-key', '--require-key', [CompletionResultType]::ParameterName, 'Answer 401 unless the request carries this key (Bearer, x-api-key or api-key)')
+            [CompletionResult]::new('--oauth-client', '--oauth-client', [CompletionResultType]::ParameterName, 'Grant OAuth2 client-credentials tokens to this client at POST /oauth/token, and require a valid, unexpired token (Bearer or ?access_token=) on every API route. Repeatable')
+            [CompletionResult]::new('--token-ttl', '--token-ttl', [CompletionResultType]::ParameterName, 'Lifetime of tokens issued by /oauth/token (e.g. 2s, 15m) [default: 1h]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')

@@ -1459,7 +1459,7 @@ _llmkit() {
             return 0
             ;;
         llmkit__subcmd__serve)
-            opts="-v -q -h -V --addr --replay --match-on --replay-latency --fallthrough --seed --reply-tokens --ttft --itl --jitter --rpm --tpm --fail-rate --fail-kinds --require-key --verbose --quiet --config --help --version"
+            opts="-v -q -h -V --addr --replay --match-on --replay-latency --fallthrough --seed --reply-tokens --ttft --itl --jitter --rpm --tpm --fail-rate --fail-kinds --require-key --oauth-client --token-ttl --verbose --quiet --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1522,6 +1522,14 @@ _llmkit() {
                     return 0
                     ;;
                 --require-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oauth-client)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-ttl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -379,6 +379,8 @@ set edit:completion:arg-completer[llmkit] = {|@words|
             cand --fail-rate 'Fraction of requests that fail (0..1), drawn from --seed; see --fail-kinds'
             cand --fail-kinds 'Failure mix, KIND[:WEIGHT] comma-separated: an HTTP status (429, 500, 503, 529, ...), `drop` (close the connection unanswered), `cut` (break the body half-way), `hang` (never answer)'
             cand --require-key 'Answer 401 unless the request carries this key (Bearer, x-api-key or api-key)'
+            cand --oauth-client 'Grant OAuth2 client-credentials tokens to this client at POST /oauth/token, and require a valid, unexpired token (Bearer or ?access_token=) on every API route. Repeatable'
+            cand --token-ttl 'Lifetime of tokens issued by /oauth/token (e.g. 2s, 15m) [default: 1h]'
             cand --config 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]'
             cand -v 'More detail on stderr (repeat for more)'
             cand --verbose 'More detail on stderr (repeat for more)'

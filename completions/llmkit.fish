@@ -331,6 +331,8 @@ complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l tpm -d 'Tokens p
 complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l fail-rate -d 'Fraction of requests that fail (0..1), drawn from --seed; see --fail-kinds' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l fail-kinds -d 'Failure mix, KIND[:WEIGHT] comma-separated: an HTTP status (429, 500, 503, 529, ...), `drop` (close the connection unanswered), `cut` (break the body half-way), `hang` (never answer)' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l require-key -d 'Answer 401 unless the request carries this key (Bearer, x-api-key or api-key)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l oauth-client -d 'Grant OAuth2 client-credentials tokens to this client at POST /oauth/token, and require a valid, unexpired token (Bearer or ?access_token=) on every API route. Repeatable' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l token-ttl -d 'Lifetime of tokens issued by /oauth/token (e.g. 2s, 15m) [default: 1h]' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l config -d 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]' -r -F
 complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -s v -l verbose -d 'More detail on stderr (repeat for more)'
 complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -s q -l quiet -d 'Print only results and errors'

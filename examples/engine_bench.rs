@@ -83,6 +83,7 @@ async fn run(args: &Args, url: String) -> Result<(), Box<dyn std::error::Error>>
             key: KeySource::None,
             model: Some("gpt-4o-mini".into()),
             api_version: None,
+            auth: Default::default(),
         }],
         rpm: args.rpm,
         tpm: args.tpm,

@@ -327,6 +327,13 @@ pub struct MockArgs {
     /// Answer 401 unless the request carries this key (Bearer, x-api-key or api-key).
     #[arg(long, value_name = "KEY")]
     pub require_key: Option<String>,
+    /// Grant OAuth2 client-credentials tokens to this client at POST /oauth/token, and require
+    /// a valid, unexpired token (Bearer or ?access_token=) on every API route. Repeatable.
+    #[arg(long, value_name = "ID:SECRET", conflicts_with = "require_key")]
+    pub oauth_client: Vec<String>,
+    /// Lifetime of tokens issued by /oauth/token (e.g. 2s, 15m) [default: 1h].
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub token_ttl: Option<std::time::Duration>,
 }
 
 /// `llmkit batch INPUT -o OUTPUT`.

@@ -41,6 +41,69 @@ pub struct Profile {
     /// Profiles tried in order when this one fails or its breaker is open.
     #[serde(default)]
     pub fallback: Vec<String>,
+    /// How requests authenticate; absent = the provider's usual key header.
+    pub auth: Option<AuthKind>,
+    /// `auth = "oauth2"`: the token endpoint (client-credentials grant).
+    pub token_url: Option<String>,
+    /// `auth = "oauth2"`: the client id (not a secret).
+    pub client_id: Option<String>,
+    /// `auth = "oauth2"`: environment variable holding the client secret.
+    pub client_secret_env: Option<String>,
+    /// `auth = "oauth2"`: a command whose stdout is the client secret.
+    pub client_secret_cmd: Option<String>,
+    /// `auth = "oauth2"`: the `scope` form field (Entra ID: `https://cognitiveservices.azure.com/.default`).
+    pub scope: Option<String>,
+    /// `auth = "oauth2"`: the `audience` form field (Auth0-style servers).
+    pub audience: Option<String>,
+    /// `auth = "oauth2"`: where the access token goes (default `bearer`).
+    pub token_placement: Option<TokenPlacement>,
+    /// `auth = "oauth2"`: how the client authenticates to the token endpoint (default `post`).
+    pub client_auth: Option<ClientAuth>,
+}
+
+/// How an OAuth2 client sends its credentials to the token endpoint (RFC 6749 section 2.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientAuth {
+    /// `client_id` and `client_secret` in the form body (`client_secret_post`).
+    #[default]
+    Post,
+    /// `Authorization: Basic` (`client_secret_basic`).
+    Basic,
+}
+
+/// How a profile's requests authenticate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthKind {
+    /// The static key as `Authorization: Bearer KEY`.
+    Bearer,
+    /// The static key in the provider's key header (`x-api-key` for Anthropic, `api-key`
+    /// otherwise).
+    ApiKey,
+    /// A short-lived token from an OAuth2 client-credentials exchange.
+    Oauth2,
+}
+
+impl AuthKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthKind::Bearer => "bearer",
+            AuthKind::ApiKey => "api-key",
+            AuthKind::Oauth2 => "oauth2",
+        }
+    }
+}
+
+/// Where an OAuth2 access token is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TokenPlacement {
+    /// `Authorization: Bearer TOKEN`.
+    #[default]
+    Bearer,
+    /// `?access_token=TOKEN` on the URL (Baidu Qianfan style).
+    Query,
 }
 
 impl Config {
@@ -82,6 +145,67 @@ impl Config {
             }
             if let Some(t) = &profile.timeout {
                 crate::cli::parse_duration(t).map_err(|e| format!("profiles.{name}.timeout: {e}"))?;
+            }
+            profile.validate_auth(name)?;
+        }
+        Ok(())
+    }
+}
+
+impl Profile {
+    /// `auth = "oauth2"` needs a token URL, a client id and exactly one secret source, and no
+    /// static key; the OAuth2 fields mean nothing with any other `auth`.
+    fn validate_auth(&self, name: &str) -> Result<(), String> {
+        let oauth_fields = [
+            ("token_url", self.token_url.is_some()),
+            ("client_id", self.client_id.is_some()),
+            ("client_secret_env", self.client_secret_env.is_some()),
+            ("client_secret_cmd", self.client_secret_cmd.is_some()),
+            ("scope", self.scope.is_some()),
+            ("audience", self.audience.is_some()),
+            ("token_placement", self.token_placement.is_some()),
+            ("client_auth", self.client_auth.is_some()),
+        ];
+        if self.auth != Some(AuthKind::Oauth2) {
+            if let Some((field, _)) = oauth_fields.iter().find(|(_, set)| *set) {
+                return Err(format!("profiles.{name}.{field} is only used with auth = \"oauth2\""));
+            }
+            return Ok(());
+        }
+        match self.token_url.as_deref().map(str::trim) {
+            None | Some("") => {
+                return Err(format!("profiles.{name}.token_url is required with auth = \"oauth2\""))
+            }
+            Some(url) if !(url.starts_with("http://") || url.starts_with("https://")) => {
+                return Err(format!("profiles.{name}.token_url `{url}` must start with http:// or https://"))
+            }
+            Some(_) => {}
+        }
+        if self.client_id.as_deref().is_none_or(|c| c.trim().is_empty()) {
+            return Err(format!("profiles.{name}.client_id is required with auth = \"oauth2\""));
+        }
+        match (&self.client_secret_env, &self.client_secret_cmd) {
+            (None, None) => {
+                return Err(format!(
+                    "profiles.{name}.client_secret_env (or client_secret_cmd) is required with \
+                     auth = \"oauth2\""
+                ))
+            }
+            (Some(_), Some(_)) => {
+                return Err(format!(
+                    "profiles.{name}.client_secret_cmd: set client_secret_env or client_secret_cmd, not both"
+                ))
+            }
+            _ => {}
+        }
+        for (field, set) in
+            [("api_key_env", self.api_key_env.is_some()), ("api_key_cmd", self.api_key_cmd.is_some())]
+        {
+            if set {
+                return Err(format!(
+                    "profiles.{name}.{field} is not used with auth = \"oauth2\" (the client secret comes from \
+                     client_secret_env or client_secret_cmd)"
+                ));
             }
         }
         Ok(())
@@ -141,5 +265,49 @@ mod tests {
         assert!(err.contains("`b`"), "{err}");
         let err = Config::parse("[profiles.a]\ntimeout = \"soon\"\n").unwrap_err();
         assert!(err.contains("profiles.a.timeout"), "{err}");
+    }
+
+    #[test]
+    fn oauth2_profiles_parse_and_validate() {
+        let ok = r#"
+            [profiles.gw]
+            auth = "oauth2"
+            token_url = "https://login.example/token"
+            client_id = "app"
+            client_secret_env = "GW_SECRET"
+            scope = "api://llm/.default"
+            token_placement = "query"
+            client_auth = "basic"
+            "#;
+        let cfg = Config::parse(ok).unwrap();
+        let p = &cfg.profiles["gw"];
+        assert_eq!(p.auth, Some(AuthKind::Oauth2));
+        assert_eq!(p.token_placement, Some(TokenPlacement::Query));
+        assert_eq!(p.client_auth, Some(ClientAuth::Basic));
+        let cfg = Config::parse("[profiles.k]\nauth = \"api-key\"\n").unwrap();
+        assert_eq!(cfg.profiles["k"].auth, Some(AuthKind::ApiKey));
+
+        let cases = [
+            ("auth = \"oauth2\"\nclient_id = \"a\"\nclient_secret_env = \"S\"", "profiles.p.token_url"),
+            ("auth = \"oauth2\"\ntoken_url = \"ftp://x\"\nclient_id = \"a\"\nclient_secret_env = \"S\"", "profiles.p.token_url"),
+            ("auth = \"oauth2\"\ntoken_url = \"http://x\"\nclient_secret_env = \"S\"", "profiles.p.client_id"),
+            ("auth = \"oauth2\"\ntoken_url = \"http://x\"\nclient_id = \"a\"", "profiles.p.client_secret_env"),
+            (
+                "auth = \"oauth2\"\ntoken_url = \"http://x\"\nclient_id = \"a\"\nclient_secret_env = \"S\"\nclient_secret_cmd = \"c\"",
+                "profiles.p.client_secret_cmd",
+            ),
+            (
+                "auth = \"oauth2\"\ntoken_url = \"http://x\"\nclient_id = \"a\"\nclient_secret_env = \"S\"\napi_key_env = \"K\"",
+                "profiles.p.api_key_env",
+            ),
+            ("auth = \"bearer\"\ntoken_url = \"http://x\"", "profiles.p.token_url"),
+            ("scope = \"s\"", "profiles.p.scope"),
+            ("auth = \"oauth3\"", "oauth3"),
+            ("auth = \"oauth2\"\ntoken_url = \"http://x\"\nclient_id = \"a\"\nclient_secret_env = \"S\"\ntoken_placement = \"cookie\"", "cookie"),
+        ];
+        for (body, expected) in cases {
+            let err = Config::parse(&format!("[profiles.p]\n{body}\n")).unwrap_err();
+            assert!(err.contains(expected), "{body}: {err}");
+        }
     }
 }

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 pub use crate::cli::CacheMode;
 use crate::cli::{EngineArgs, ProviderKind};
-use crate::config::{Config, Profile};
+use crate::config::{AuthKind, Config, Profile};
+pub use crate::config::{ClientAuth, TokenPlacement};
 use crate::error::Error;
 
 /// Where an API key comes from. The key itself is read by the engine when it is needed and is
@@ -38,6 +39,36 @@ pub struct EndpointSettings {
     pub model: Option<String>,
     /// Azure `api-version`.
     pub api_version: Option<String>,
+    /// How requests authenticate (with `Auth::OAuth2`, `key` is `KeySource::None`).
+    pub auth: Auth,
+}
+
+/// How an endpoint's requests authenticate (profile setting `auth`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Auth {
+    /// The provider's usual header: `Authorization: Bearer` (OpenAI and compatible),
+    /// `api-key` (Azure), `x-api-key` (Anthropic).
+    #[default]
+    Provider,
+    /// The static key as `Authorization: Bearer KEY`, whatever the provider.
+    Bearer,
+    /// The static key in the provider's key header (`x-api-key` for Anthropic, else `api-key`).
+    ApiKey,
+    /// A token from an OAuth2 client-credentials exchange, fetched and refreshed by the engine.
+    OAuth2(OAuth2Settings),
+}
+
+/// `auth = "oauth2"`: the client-credentials grant (RFC 6749 section 4.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuth2Settings {
+    pub token_url: String,
+    pub client_id: String,
+    /// Where the client secret comes from (read by the engine, never stored here).
+    pub client_secret: KeySource,
+    pub scope: Option<String>,
+    pub audience: Option<String>,
+    pub placement: TokenPlacement,
+    pub client_auth: ClientAuth,
 }
 
 /// Settings of the request engine, shared by every network subcommand.
@@ -121,7 +152,10 @@ impl EngineSettings {
             if base_url.is_none() && primary_profile.base_url.is_none() {
                 primary.base_url = default_base_url(*p, env);
             }
-            if api_key_env.is_none() && primary_profile.api_key_env.is_none() {
+            if api_key_env.is_none()
+                && primary_profile.api_key_env.is_none()
+                && !matches!(primary.auth, Auth::OAuth2(_))
+            {
                 primary.key = default_key(*p);
             }
         }
@@ -129,6 +163,13 @@ impl EngineSettings {
             primary.base_url = Some(validate_url(url)?);
         }
         if let Some(var) = api_key_env {
+            if matches!(primary.auth, Auth::OAuth2(_)) {
+                return Err(Error::usage(format!(
+                    "--api-key-env cannot be used with profile `{primary_label}`: it has auth = \"oauth2\" \
+                     (its client secret comes from client_secret_env / client_secret_cmd)"
+                ))
+                .into());
+            }
             primary.key = KeySource::Env(var.clone());
         }
         if let Some(m) = model {
@@ -140,6 +181,8 @@ impl EngineSettings {
             }
             primary.base_url = None;
             primary.key = KeySource::None;
+            // The embedded server of `--mock` needs no credentials of the profile's kind.
+            primary.auth = Auth::Provider;
         }
 
         let fallback_names =
@@ -267,6 +310,26 @@ fn endpoint_from_profile(name: &str, p: &Profile, env: &dyn Fn(&str) -> Option<S
         (None, Some(cmd)) => KeySource::Cmd(cmd.clone()),
         (None, None) => default_key(provider),
     };
+    let auth = match p.auth {
+        None => Auth::Provider,
+        Some(AuthKind::Bearer) => Auth::Bearer,
+        Some(AuthKind::ApiKey) => Auth::ApiKey,
+        // `Config::validate` guarantees the fields; empty strings only if it was bypassed.
+        Some(AuthKind::Oauth2) => Auth::OAuth2(OAuth2Settings {
+            token_url: p.token_url.clone().unwrap_or_default().trim().to_string(),
+            client_id: p.client_id.clone().unwrap_or_default(),
+            client_secret: match (&p.client_secret_env, &p.client_secret_cmd) {
+                (Some(var), _) => KeySource::Env(var.clone()),
+                (None, Some(cmd)) => KeySource::Cmd(cmd.clone()),
+                (None, None) => KeySource::None,
+            },
+            scope: p.scope.clone(),
+            audience: p.audience.clone(),
+            placement: p.token_placement.unwrap_or_default(),
+            client_auth: p.client_auth.unwrap_or_default(),
+        }),
+    };
+    let key = if matches!(auth, Auth::OAuth2(_)) { KeySource::None } else { key };
     EndpointSettings {
         profile: name.to_string(),
         provider,
@@ -274,6 +337,7 @@ fn endpoint_from_profile(name: &str, p: &Profile, env: &dyn Fn(&str) -> Option<S
         key,
         model: p.model.clone(),
         api_version: p.api_version.clone(),
+        auth,
     }
 }
 
@@ -405,6 +469,42 @@ mod tests {
             ..Default::default()
         };
         assert!(resolve(args, "", &[("HOME", "/h")]).is_err());
+    }
+
+    #[test]
+    fn auth_settings_resolve_per_profile() {
+        let cfg = r#"
+            [profiles.gw]
+            base_url = "https://gw.example/v1"
+            auth = "oauth2"
+            token_url = "https://login.example/token"
+            client_id = "app"
+            client_secret_cmd = "pass show gw"
+            token_placement = "query"
+            [profiles.az]
+            provider = "azure"
+            base_url = "https://x.openai.azure.com"
+            auth = "bearer"
+            "#;
+        let s = resolve(EngineArgs { profile: Some("gw".into()), ..Default::default() }, cfg, &[]).unwrap();
+        let p = s.primary();
+        assert_eq!(p.key, KeySource::None, "oauth2 endpoints have no static key");
+        let Auth::OAuth2(o) = &p.auth else { panic!("not oauth2: {:?}", p.auth) };
+        assert_eq!(o.client_secret, KeySource::Cmd("pass show gw".into()));
+        assert_eq!(o.placement, TokenPlacement::Query);
+        assert_eq!(o.token_url, "https://login.example/token");
+        let s = resolve(EngineArgs { profile: Some("az".into()), ..Default::default() }, cfg, &[]).unwrap();
+        assert_eq!(s.primary().auth, Auth::Bearer);
+        assert_eq!(s.primary().key, KeySource::Env("AZURE_OPENAI_API_KEY".into()));
+        let s = resolve(EngineArgs::default(), cfg, &[]).unwrap();
+        assert_eq!(s.primary().auth, Auth::Provider, "no `auth` keeps the provider's header");
+        let args =
+            EngineArgs { profile: Some("gw".into()), api_key_env: Some("K".into()), ..Default::default() };
+        let err = resolve(args, cfg, &[]).unwrap_err();
+        assert!(err.to_string().contains("--api-key-env"), "{err}");
+        assert_eq!(crate::error::exit_code_for(&err), 2);
+        let args = EngineArgs { profile: Some("gw".into()), mock: true, ..Default::default() };
+        assert_eq!(resolve(args, cfg, &[]).unwrap().primary().auth, Auth::Provider);
     }
 
     #[test]

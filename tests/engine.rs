@@ -42,6 +42,7 @@ fn endpoint(profile: &str, provider: ProviderKind, base_url: &str) -> EndpointSe
         key: KeySource::Cmd(format!("cat '{}'", key_file().display())),
         model: Some("test-model".into()),
         api_version: None,
+        auth: Default::default(),
     }
 }
 

@@ -28,6 +28,7 @@ fn settings(provider: ProviderKind, base_url: &str, retries: u32) -> EngineSetti
             key: KeySource::None,
             model: Some("gpt-4o-mini".into()),
             api_version: None,
+            auth: Default::default(),
         }],
         rpm: None,
         tpm: None,

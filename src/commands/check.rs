@@ -50,6 +50,11 @@ struct Row {
     model_listed: Option<bool>,
     latency_ms: Option<f64>,
     rate_limit_headers: bool,
+    /// OAuth2 profiles: a token was obtained (`None` for static keys).
+    token_obtained: Option<bool>,
+    /// Seconds left on the token when it was obtained.
+    token_expires_in_s: Option<u64>,
+    token_type: Option<String>,
     ok: bool,
     exit_code: u8,
     error: Option<String>,
@@ -80,6 +85,13 @@ fn row(r: &ProbeReport) -> Row {
         model_listed: r.model_listed,
         latency_ms: r.latency.map(|d| (d.as_secs_f64() * 1e4).round() / 10.0),
         rate_limit_headers: r.rate_headers,
+        token_obtained: match (&r.token, r.oauth) {
+            (Some(_), _) => Some(true),
+            (None, true) => Some(false),
+            (None, false) => None,
+        },
+        token_expires_in_s: r.token.as_ref().and_then(|t| t.expires_in).map(|d| d.as_secs()),
+        token_type: r.token.as_ref().map(|t| t.token_type.clone()),
         ok: r.ok(),
         exit_code: r.error.as_ref().map_or(0, |e| e.exit_code()),
         error: r.error.as_ref().map(|e| format!("{}: {}", e.kind.as_str(), e.message)),
@@ -104,6 +116,15 @@ pub async fn run(
         match engine {
             Ok(engine) => {
                 if let Some(report) = engine.probe(0).await {
+                    if let Some(t) = &report.token {
+                        printer.info(format!(
+                            "profile `{}`: token obtained from {} (expires in {}, token_type {})",
+                            report.profile,
+                            t.token_url,
+                            t.expires_in.map_or("unknown".to_string(), |d| format!("{} s", d.as_secs())),
+                            t.token_type
+                        ));
+                    }
                     rows.push(row(&report));
                 }
             }
@@ -119,34 +140,42 @@ pub async fn run(
                 model_listed: None,
                 latency_ms: None,
                 rate_limit_headers: false,
+                token_obtained: None,
+                token_expires_in_s: None,
+                token_type: None,
                 ok: false,
                 exit_code: crate::error::exit_code_for(&e),
                 error: Some(format!("{e:#}")),
             }),
         }
     }
-    let headers = [
-        "profile",
-        "provider",
-        "url",
-        "tls",
-        "reachable",
-        "key",
-        "model",
-        "latency_ms",
-        "rate_limits",
-        "status",
-    ];
+    // The token column appears only when some profile uses OAuth2.
+    let with_token = rows.iter().any(|r| r.token_obtained.is_some());
+    let mut headers = vec!["profile", "provider", "url", "tls", "reachable", "key"];
+    if with_token {
+        headers.push("token");
+    }
+    headers.extend(["model", "latency_ms", "rate_limits", "status"]);
     let table: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            vec![
+            let mut cells = vec![
                 r.profile.clone(),
                 r.provider.to_string(),
                 r.base_url.clone(),
                 yes_no(Some(r.tls)),
                 yes_no(Some(r.reachable)),
                 yes_no(r.key_accepted),
+            ];
+            if with_token {
+                cells.push(match (r.token_obtained, r.token_expires_in_s) {
+                    (Some(true), Some(s)) => format!("yes (expires in {s} s)"),
+                    (Some(true), None) => "yes".into(),
+                    (Some(false), _) => "NO".into(),
+                    (None, _) => "-".into(),
+                });
+            }
+            cells.extend([
                 match (&r.model, r.model_listed) {
                     (Some(m), Some(true)) => format!("{m} (listed)"),
                     (Some(m), Some(false)) => format!("{m} (NOT listed)"),
@@ -159,7 +188,8 @@ pub async fn run(
                     None => "ok".into(),
                     Some(e) => crate::provider::truncate(e, if format == Format::Table { 80 } else { 1000 }),
                 },
-            ]
+            ]);
+            cells
         })
         .collect();
     let report = Report { profiles: rows };

@@ -44,12 +44,20 @@ impl fmt::Display for Secret {
 pub struct Key {
     source: KeySource,
     profile: String,
+    /// The config field of the command (`api_key_cmd`, `client_secret_cmd`), for messages.
+    cmd_field: &'static str,
     value: OnceCell<Result<Option<Secret>, String>>,
 }
 
 impl Key {
     pub fn new(source: KeySource, profile: &str) -> Key {
-        Key { source, profile: profile.to_string(), value: OnceCell::new() }
+        Key { source, profile: profile.to_string(), cmd_field: "api_key_cmd", value: OnceCell::new() }
+    }
+
+    /// An OAuth2 client secret (`client_secret_env` / `client_secret_cmd`): same resolution,
+    /// messages naming those fields.
+    pub fn client_secret(source: KeySource, profile: &str) -> Key {
+        Key { cmd_field: "client_secret_cmd", ..Key::new(source, profile) }
     }
 
     /// The name of where the key comes from (recorded in ledgers instead of the key).
@@ -57,22 +65,26 @@ impl Key {
         match &self.source {
             KeySource::None => None,
             KeySource::Env(var) => Some(var.clone()),
-            KeySource::Cmd(_) => Some("api_key_cmd".to_string()),
+            KeySource::Cmd(_) => Some(self.cmd_field.to_string()),
         }
     }
 
     /// The key (`None` for keyless endpoints), resolved on first use. The error is one line
     /// for humans and never contains the key.
     pub async fn get(&self) -> Result<Option<Secret>, String> {
-        self.value.get_or_init(|| resolve(&self.source, &self.profile)).await.clone()
+        self.value.get_or_init(|| resolve(&self.source, &self.profile, self.cmd_field)).await.clone()
     }
 }
 
-async fn resolve(source: &KeySource, profile: &str) -> Result<Option<Secret>, String> {
+async fn resolve(source: &KeySource, profile: &str, cmd_field: &str) -> Result<Option<Secret>, String> {
     match source {
         KeySource::None => Ok(None),
         KeySource::Env(var) => match std::env::var(var) {
             Ok(v) if !v.trim().is_empty() => Ok(Some(Secret(v.trim().to_string()))),
+            _ if cmd_field == "client_secret_cmd" => Err(format!(
+                "no client secret: environment variable {var} is not set (profile `{profile}`; set it, or \
+                 use client_secret_cmd)"
+            )),
             _ => Err(format!(
                 "no API key: environment variable {var} is not set (profile `{profile}`; set it, or name \
                  another variable with --api-key-env / api_key_env, or use api_key_cmd)"
@@ -86,19 +98,19 @@ async fn resolve(source: &KeySource, profile: &str) -> Result<Option<Secret>, St
                 .kill_on_drop(true)
                 .output()
                 .await
-                .map_err(|e| format!("profile `{profile}`: cannot run api_key_cmd: {e}"))?;
+                .map_err(|e| format!("profile `{profile}`: cannot run {cmd_field}: {e}"))?;
             if !out.status.success() {
                 // stderr is shown (first line) so the user sees why; stdout may hold a key.
                 let err = String::from_utf8_lossy(&out.stderr);
                 let first = err.lines().next().unwrap_or("").trim();
-                return Err(format!("profile `{profile}`: api_key_cmd failed ({}): {first}", out.status));
+                return Err(format!("profile `{profile}`: {cmd_field} failed ({}): {first}", out.status));
             }
             let key = String::from_utf8(out.stdout).map_err(|_| {
-                format!("profile `{profile}`: api_key_cmd printed something that is not UTF-8")
+                format!("profile `{profile}`: {cmd_field} printed something that is not UTF-8")
             })?;
             let key = key.trim();
             if key.is_empty() {
-                return Err(format!("profile `{profile}`: api_key_cmd printed nothing"));
+                return Err(format!("profile `{profile}`: {cmd_field} printed nothing"));
             }
             Ok(Some(Secret(key.to_string())))
         }

@@ -78,11 +78,15 @@
 //! not continued (they fail).
 //!
 //! Keys are never logged, recorded or shown: see [`keys`] and [`crate::provider::SECRET_HEADERS`].
+//! OAuth2 endpoints (`auth = "oauth2"`) get their token from one [`oauth::TokenProvider`] per
+//! endpoint, shared by every worker; a 401 refreshes it once and resends the request once
+//! (that resend is not counted as a retry).
 
 pub mod batch_api;
 pub mod breaker;
 pub mod cache;
 pub mod keys;
+pub mod oauth;
 pub mod probe;
 pub mod ratelimit;
 pub mod record;
@@ -99,7 +103,7 @@ use serde_json::Value;
 
 pub use crate::provider::{ChatBody, ChatChunk, ChatResponse, HttpRequestSpec};
 use crate::provider::{Message, ProviderError, StreamAssembler, StreamItem, Target, Wire};
-use crate::settings::{EndpointSettings, EngineSettings};
+use crate::settings::{Auth, EndpointSettings, EngineSettings, TokenPlacement};
 use crate::usage::{LedgerLine, Usage};
 use breaker::Breaker;
 pub use breaker::{BreakerConfig, BreakerState};
@@ -323,9 +327,106 @@ struct Endpoint {
     base_url: String,
     key: Key,
     breaker: Breaker,
+    /// Where the engine puts the credential; `None` = the provider places the key itself.
+    placement: Option<Placement>,
+    /// The token of an `auth = "oauth2"` endpoint.
+    oauth: Option<oauth::TokenProvider>,
+}
+
+/// Where the engine (rather than the provider) puts a credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    /// `Authorization: Bearer SECRET`.
+    Bearer,
+    /// `NAME: SECRET`.
+    Header(&'static str),
+    /// `?access_token=SECRET` (never in `RequestRecord::url`: it is added after the URL is
+    /// recorded).
+    Query,
+}
+
+impl Placement {
+    fn of(auth: &Auth, wire: Wire) -> Option<Placement> {
+        match auth {
+            Auth::Provider => None,
+            Auth::Bearer => Some(Placement::Bearer),
+            Auth::ApiKey => {
+                Some(Placement::Header(if wire == Wire::Anthropic { "x-api-key" } else { "api-key" }))
+            }
+            Auth::OAuth2(o) => Some(match o.placement {
+                TokenPlacement::Bearer => Placement::Bearer,
+                TokenPlacement::Query => Placement::Query,
+            }),
+        }
+    }
+
+    /// Put `secret` on the request. [`REDACTED`] is placed verbatim (for `--dry-run`).
+    fn apply(self, spec: &mut HttpRequestSpec, secret: &str) {
+        match self {
+            Placement::Bearer => spec.headers.push(("authorization", format!("Bearer {secret}"))),
+            Placement::Header(name) => spec.headers.push((name, secret.to_string())),
+            Placement::Query => {
+                let pair = if secret == REDACTED {
+                    format!("access_token={REDACTED}")
+                } else {
+                    serde_urlencoded::to_string([("access_token", secret)])
+                        .unwrap_or_else(|_| format!("access_token={secret}"))
+                };
+                spec.url.push(if spec.url.contains('?') { '&' } else { '?' });
+                spec.url.push_str(&pair);
+            }
+        }
+    }
+}
+
+/// What dry runs and redacted messages show in place of a secret.
+const REDACTED: &str = "[REDACTED]";
+
+/// Remove a secret (as sent, and URL-encoded as in a query string) from a message.
+fn redact_secret(message: &mut String, secret: &str) {
+    if secret.is_empty() {
+        return;
+    }
+    if message.contains(secret) {
+        *message = message.replace(secret, REDACTED);
+    }
+    if let Ok(encoded) = serde_urlencoded::to_string([("", secret)]) {
+        let encoded = encoded.trim_start_matches('=');
+        if !encoded.is_empty() && message.contains(encoded) {
+            *message = message.replace(encoded, REDACTED);
+        }
+    }
+}
+
+/// The credential of one attempt: the static key or the current OAuth2 token.
+struct Credential {
+    secret: keys::Secret,
+    /// The token generation (OAuth2 only), for the single-flight 401 refresh.
+    generation: Option<u64>,
+}
+
+fn token_error(e: oauth::TokenError, profile: &str) -> EngineError {
+    EngineError::new(e.kind, e.status, e.message, profile)
 }
 
 impl Endpoint {
+    /// The key for the provider to place, when the provider places it.
+    fn provider_key<'a>(&self, key: Option<&'a str>) -> Option<&'a str> {
+        if self.placement.is_none() {
+            key
+        } else {
+            None
+        }
+    }
+
+    /// Where the credential comes from, as recorded in ledgers (never the credential).
+    fn key_name(&self) -> Option<String> {
+        match &self.oauth {
+            Some(tp) => tp.secret_name(),
+            None => self.key.name(),
+        }
+    }
+
     fn model_for<'a>(&'a self, body: &'a ChatBody) -> &'a str {
         if body.model.is_empty() {
             self.settings.model.as_deref().unwrap_or("")
@@ -471,10 +572,16 @@ impl Engine {
                     ep.profile
                 ))
             })?;
+            let wire = Wire::of(ep.provider);
             eps.push(Endpoint {
-                wire: Wire::of(ep.provider),
+                wire,
                 key: Key::new(ep.key.clone(), &ep.profile),
                 breaker: Breaker::new(opts.breaker),
+                placement: Placement::of(&ep.auth, wire),
+                oauth: match &ep.auth {
+                    Auth::OAuth2(o) => Some(oauth::TokenProvider::new(o.clone(), &ep.profile)),
+                    _ => None,
+                },
                 base_url,
                 settings: ep,
             });
@@ -543,12 +650,42 @@ impl Engine {
     /// redacted. Nothing is sent and no key is read.
     pub fn dry_run(&self, req: &ChatRequest, stream: bool) -> Result<HttpRequestSpec, EngineError> {
         let ep = &self.inner.endpoints[0];
-        let placeholder = ep.key.name().map(|_| "[REDACTED]");
+        let placeholder = ep.key.name().map(|_| REDACTED);
         let prepared = ep
             .wire
-            .prepare(&req.body, &target(ep, placeholder), stream)
+            .prepare(&req.body, &target(ep, ep.provider_key(placeholder)), stream)
             .map_err(|e| EngineError::new(ErrorKind::Config, None, e.0, &ep.settings.profile))?;
-        Ok(prepared.spec.redacted())
+        let mut spec = prepared.spec;
+        if let Some(p) = ep.placement {
+            if ep.oauth.is_some() || placeholder.is_some() {
+                p.apply(&mut spec, REDACTED);
+            }
+        }
+        Ok(spec.redacted())
+    }
+
+    /// Token requests sent so far for endpoint `index` (`None` unless it uses OAuth2).
+    pub fn token_fetches(&self, index: usize) -> Option<u64> {
+        self.inner.endpoints.get(index)?.oauth.as_ref().map(|tp| tp.fetch_count())
+    }
+
+    /// The credential for the next attempt on `ep`.
+    async fn credential(
+        &self,
+        ep: &Endpoint,
+        key: &Option<keys::Secret>,
+    ) -> Result<Option<Credential>, EngineError> {
+        let inner = &*self.inner;
+        match &ep.oauth {
+            Some(tp) => {
+                let token = tp
+                    .token(|| tp.fetch_http(&inner.client, &inner.policy, inner.timeout))
+                    .await
+                    .map_err(|e| token_error(e, &ep.settings.profile))?;
+                Ok(Some(Credential { secret: token.value, generation: Some(token.generation) }))
+            }
+            None => Ok(key.clone().map(|secret| Credential { secret, generation: None })),
+        }
     }
 
     /// Totals over every request so far.
@@ -648,7 +785,7 @@ impl Engine {
             model: primary.model_for(&body).to_string(),
             cache_hit: false,
             stream,
-            key_name: primary.key.name(),
+            key_name: primary.key_name(),
             user: body.user.clone(),
         };
         inner.counters.requests.fetch_add(1, Ordering::Relaxed);
@@ -678,7 +815,7 @@ impl Engine {
             rec.profile.clone_from(&ep.settings.profile);
             rec.provider = ep.settings.provider;
             rec.model = ep.model_for(&body).to_string();
-            rec.key_name = ep.key.name();
+            rec.key_name = ep.key_name();
             match self.on_endpoint(ep, &body, &mut rec, &mut state, &mut sink, tokens).await {
                 Ok(resp) => {
                     if cache_on {
@@ -757,13 +894,14 @@ impl Engine {
         };
         let stream = sink.is_some();
         let mut attempt: u32 = 0;
+        let mut token_refreshed = false;
         loop {
             let continuing = !state.assembler.text().is_empty();
             let sent_body =
                 if continuing { continuation_body(body, state.assembler.text(), ep.wire) } else { None };
             let prepared = match ep.wire.prepare(
                 sent_body.as_ref().unwrap_or(body),
-                &target(ep, key.as_ref().map(|k| k.expose())),
+                &target(ep, ep.provider_key(key.as_ref().map(|k| k.expose()))),
                 stream,
             ) {
                 Ok(p) => p,
@@ -783,12 +921,17 @@ impl Engine {
             }
             state.filter = continuing.then(|| ContinuationFilter::new(state.assembler.text(), ep.wire));
             rec.url.clone_from(&prepared.spec.url);
+            let mut spec = prepared.spec;
+            let credential = self.credential(ep, &key).await.map_err(EndpointError::Fallback)?;
+            if let (Some(p), Some(c)) = (ep.placement, &credential) {
+                p.apply(&mut spec, c.secret.expose());
+            }
 
             let permit = inner.limiter.admit(tokens).await;
             if rec.sent.is_none() {
                 rec.sent = Some(Instant::now());
             }
-            let result = self.attempt(ep, prepared.spec, rec, state, sink).await;
+            let result = self.attempt(ep, spec, rec, state, sink).await;
             match result {
                 Ok(resp) => {
                     inner.limiter.on_success();
@@ -804,6 +947,24 @@ impl Engine {
                     if let Some(e) = f.output.take() {
                         return Err(EndpointError::Final(EngineError::output(e, profile)));
                     }
+                    // An expired or revoked OAuth2 token: refresh it (once for every worker
+                    // refused with the same token) and resend once; not a retry.
+                    let generation = credential.as_ref().and_then(|c| c.generation);
+                    if let (Some(tp), Some(g), Some(401), false) =
+                        (&ep.oauth, generation, f.status, token_refreshed)
+                    {
+                        token_refreshed = true;
+                        drop(permit);
+                        inner
+                            .printer
+                            .verbose(format!("profile `{profile}`: token refused (401); refreshing it"));
+                        tp.refresh_after_reject(g, || {
+                            tp.fetch_http(&inner.client, &inner.policy, inner.timeout)
+                        })
+                        .await
+                        .map_err(|e| EndpointError::Fallback(token_error(e, profile)))?;
+                        continue;
+                    }
                     if f.kind.counts_against_endpoint() {
                         ep.breaker.record_failure();
                     }
@@ -814,11 +975,13 @@ impl Engine {
                         inner.limiter.on_rate_limited(&permit, wait);
                     }
                     drop(permit);
-                    // A server that echoes the key in its message must not make us print it.
+                    // A server that echoes the key (or a transport error quoting a URL with the
+                    // token) must not make us print it.
                     if let Some(k) = &key {
-                        if !k.expose().is_empty() && f.message.contains(k.expose()) {
-                            f.message = f.message.replace(k.expose(), "[REDACTED]");
-                        }
+                        redact_secret(&mut f.message, k.expose());
+                    }
+                    if let Some(c) = &credential {
+                        redact_secret(&mut f.message, c.secret.expose());
                     }
                     let err = EngineError::new(f.kind, f.status, f.message.clone(), profile);
                     let broke_in_tools = state.assembler.has_tool_calls();
@@ -1369,6 +1532,49 @@ mod tests {
         let mut f = ContinuationFilter::new("Hello ", Wire::Anthropic);
         assert_eq!(f.filter(" "), "");
         assert_eq!(f.filter(" world"), "world");
+    }
+
+    #[test]
+    fn placements_put_the_secret_where_the_profile_says() {
+        use crate::settings::{ClientAuth, KeySource, OAuth2Settings};
+        let spec = || HttpRequestSpec {
+            method: "POST",
+            url: "http://x/v1/chat/completions".into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        };
+        let oauth = |placement| {
+            Auth::OAuth2(OAuth2Settings {
+                token_url: "http://t".into(),
+                client_id: "c".into(),
+                client_secret: KeySource::None,
+                scope: None,
+                audience: None,
+                placement,
+                client_auth: ClientAuth::Post,
+            })
+        };
+        assert_eq!(Placement::of(&Auth::Provider, Wire::OpenAi), None);
+        let cases = [
+            (Auth::Bearer, Wire::Anthropic, ("authorization", "Bearer k+/1")),
+            (Auth::ApiKey, Wire::Anthropic, ("x-api-key", "k+/1")),
+            (Auth::ApiKey, Wire::OpenAi, ("api-key", "k+/1")),
+            (oauth(TokenPlacement::Bearer), Wire::Azure, ("authorization", "Bearer k+/1")),
+        ];
+        for (auth, wire, header) in cases {
+            let mut s = spec();
+            Placement::of(&auth, wire).unwrap().apply(&mut s, "k+/1");
+            assert_eq!(s.headers, vec![(header.0, header.1.to_string())], "{auth:?}");
+        }
+        let mut s = spec();
+        s.url.push_str("?api-version=1");
+        Placement::of(&oauth(TokenPlacement::Query), Wire::OpenAi).unwrap().apply(&mut s, "k+/1");
+        assert_eq!(s.url, "http://x/v1/chat/completions?api-version=1&access_token=k%2B%2F1");
+        assert!(s.headers.is_empty());
+
+        let mut msg = "error sending request for url (http://x/?access_token=k%2B%2F1): k+/1".to_string();
+        redact_secret(&mut msg, "k+/1");
+        assert_eq!(msg, "error sending request for url (http://x/?access_token=[REDACTED]): [REDACTED]");
     }
 
     #[test]

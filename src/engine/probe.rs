@@ -27,8 +27,22 @@ pub struct ProbeReport {
     pub latency: Option<Duration>,
     /// `x-ratelimit-*` or `anthropic-ratelimit-*` headers were seen.
     pub rate_headers: bool,
+    /// The endpoint authenticates with OAuth2 (`token` says whether a token was obtained).
+    pub oauth: bool,
+    /// OAuth2 endpoints: the token that was obtained (never its value).
+    pub token: Option<TokenStep>,
     /// The first failure; decides the exit code of `check`.
     pub error: Option<EngineError>,
+}
+
+/// The token step of an OAuth2 endpoint's probe.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenStep {
+    /// Time left on the token when the probe got it (`None`: the server gave no `expires_in`).
+    pub expires_in: Option<Duration>,
+    pub token_type: String,
+    /// The token endpoint that granted it.
+    pub token_url: String,
 }
 
 impl ProbeReport {
@@ -54,6 +68,8 @@ impl Engine {
             model_listed: None,
             latency: None,
             rate_headers: false,
+            oauth: ep.oauth.is_some(),
+            token: None,
             error: None,
         };
         let key = match ep.key.get().await {
@@ -63,10 +79,41 @@ impl Engine {
                 return Some(report);
             }
         };
+        // 0. OAuth2: the token step (the server's own message when the credentials are refused).
+        let credential = match &ep.oauth {
+            Some(tp) => {
+                let inner = &*self.inner;
+                match tp.token(|| tp.fetch_http(&inner.client, &inner.policy, inner.timeout)).await {
+                    Ok(t) => {
+                        report.token = Some(TokenStep {
+                            expires_in: t.remaining(),
+                            token_type: t.token_type.clone(),
+                            token_url: tp.settings().token_url.clone(),
+                        });
+                        Some(t.value)
+                    }
+                    Err(e) => {
+                        if e.kind == ErrorKind::Auth {
+                            report.key_accepted = Some(false);
+                        }
+                        report.error = Some(super::token_error(e, &profile));
+                        return Some(report);
+                    }
+                }
+            }
+            None => key.clone(),
+        };
         // 1. The model list: reachability, key, model.
-        let spec = ep.wire.models_request(&super::target(ep, key.as_ref().map(|k| k.expose())));
+        let mut spec =
+            ep.wire.models_request(&super::target(ep, ep.provider_key(key.as_ref().map(|k| k.expose()))));
+        if let (Some(p), Some(c)) = (ep.placement, &credential) {
+            p.apply(&mut spec, c.expose());
+        }
         match self.get(spec).await {
-            Err(msg) => {
+            Err(mut msg) => {
+                if let Some(c) = &credential {
+                    super::redact_secret(&mut msg, c.expose());
+                }
                 report.error = Some(EngineError::new(ErrorKind::Connect, None, msg, &profile));
                 return Some(report);
             }
@@ -82,7 +129,7 @@ impl Engine {
                         return Some(report);
                     }
                     200..=299 => {
-                        report.key_accepted = key.as_ref().map(|_| true);
+                        report.key_accepted = credential.as_ref().map(|_| true);
                         if let (Ok(ids), Some(model)) =
                             (crate::provider::openai::parse_model_ids(&body), &ep.settings.model)
                         {
@@ -102,7 +149,7 @@ impl Engine {
             (Ok(()), state) => {
                 report.latency = Some(started.elapsed());
                 report.rate_headers |= state.rate_headers_seen;
-                if key.is_some() {
+                if credential.is_some() {
                     report.key_accepted = Some(true);
                 }
             }
@@ -142,7 +189,7 @@ impl Engine {
             model: ep.model_for(&body).to_string(),
             cache_hit: false,
             stream: false,
-            key_name: ep.key.name(),
+            key_name: ep.key_name(),
             user: None,
         };
         let mut state = ReqState::default();

@@ -20,6 +20,7 @@ mod body;
 mod faults;
 mod limits;
 mod message_batches;
+mod oauth;
 mod openai;
 pub mod replay;
 mod reply;
@@ -39,6 +40,7 @@ use axum::Router;
 use bytes::Bytes;
 
 pub use faults::{FailKind, FaultPlan, WeightedKind};
+pub use oauth::{MockStats, OAuthClient, DEFAULT_TOKEN_TTL};
 pub use server::{bind, bind_router, spawn_thread, start, MockServer, ThreadedMock};
 
 use crate::cli::MockArgs;
@@ -79,6 +81,11 @@ pub struct MockConfig {
     pub faults: FaultPlan,
     /// Answer 401 unless the request carries this key. Never printed (see `Debug`).
     pub require_key: Option<String>,
+    /// Clients `POST /oauth/token` grants tokens to; when any is set, API routes require a
+    /// token (see `oauth`). Secrets never printed.
+    pub oauth_clients: Vec<OAuthClient>,
+    /// Lifetime of issued tokens.
+    pub token_ttl: Duration,
 }
 
 impl Default for MockConfig {
@@ -94,6 +101,8 @@ impl Default for MockConfig {
             tpm: None,
             faults: FaultPlan::none(),
             require_key: None,
+            oauth_clients: Vec::new(),
+            token_ttl: DEFAULT_TOKEN_TTL,
         }
     }
 }
@@ -110,6 +119,8 @@ impl std::fmt::Debug for MockConfig {
             .field("tpm", &self.tpm)
             .field("faults", &self.faults)
             .field("require_key", &self.require_key.as_ref().map(|_| "<redacted>"))
+            .field("oauth_clients", &self.oauth_clients)
+            .field("token_ttl", &self.token_ttl)
             .finish()
     }
 }
@@ -117,8 +128,20 @@ impl std::fmt::Debug for MockConfig {
 impl MockConfig {
     /// Validate the `serve` / `--mock` flags. Errors are usage errors (exit 2) naming the flag.
     pub fn from_args(args: &MockArgs) -> anyhow::Result<MockConfig> {
-        let MockArgs { seed, reply_tokens, ttft, itl, jitter, rpm, tpm, fail_rate, fail_kinds, require_key } =
-            args;
+        let MockArgs {
+            seed,
+            reply_tokens,
+            ttft,
+            itl,
+            jitter,
+            rpm,
+            tpm,
+            fail_rate,
+            fail_kinds,
+            require_key,
+            oauth_client,
+            token_ttl,
+        } = args;
         let usage = |msg: String| anyhow::Error::new(Error::usage(msg));
         if !(1..=MAX_REPLY_TOKENS).contains(reply_tokens) {
             return Err(usage(format!(
@@ -153,6 +176,20 @@ impl MockConfig {
         if require_key.as_deref().is_some_and(|k| k.trim().is_empty()) {
             return Err(usage("--require-key must not be empty".to_string()));
         }
+        let oauth_clients = oauth_client
+            .iter()
+            .map(|c| c.parse::<OAuthClient>().map_err(usage))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        if require_key.is_some() && !oauth_clients.is_empty() {
+            return Err(usage("--require-key and --oauth-client cannot be combined".to_string()));
+        }
+        let token_ttl = token_ttl.unwrap_or(DEFAULT_TOKEN_TTL);
+        if token_ttl.is_zero() || token_ttl > oauth::MAX_TOKEN_TTL {
+            return Err(usage(format!(
+                "--token-ttl must be greater than zero and at most {} days",
+                oauth::MAX_TOKEN_TTL.as_secs() / 86400
+            )));
+        }
         Ok(MockConfig {
             seed: *seed,
             reply_tokens: *reply_tokens,
@@ -163,6 +200,8 @@ impl MockConfig {
             tpm: *tpm,
             faults: FaultPlan { rate: *fail_rate, kinds },
             require_key: require_key.clone(),
+            oauth_clients,
+            token_ttl,
         })
     }
 
@@ -192,6 +231,13 @@ impl MockConfig {
         if self.require_key.is_some() {
             parts.push("key required".to_string());
         }
+        if !self.oauth_clients.is_empty() {
+            parts.push(format!(
+                "oauth2: {} client(s), token ttl {}, POST /oauth/token",
+                self.oauth_clients.len(),
+                humantime::format_duration(self.token_ttl)
+            ));
+        }
         parts.join(", ")
     }
 
@@ -214,12 +260,15 @@ pub struct MockState {
     limiter: Option<Limiter>,
     /// Requests that passed admission: numbers request ids and fault draws.
     admitted: AtomicU64,
+    /// Issued OAuth2 tokens (inactive without `--oauth-client`).
+    oauth: oauth::OAuthState,
 }
 
 impl MockState {
     pub fn new(config: MockConfig) -> Self {
         let limiter = Limiter::new(config.rpm, config.tpm);
-        MockState { config, limiter, admitted: AtomicU64::new(0) }
+        let oauth = oauth::OAuthState::new(config.oauth_clients.clone(), config.token_ttl, config.seed);
+        MockState { config, limiter, admitted: AtomicU64::new(0), oauth }
     }
 
     /// Check `--require-key` against `Authorization: Bearer`, `x-api-key` and `api-key`.
@@ -452,6 +501,10 @@ pub fn router(state: Arc<MockState>) -> Router {
         .merge(anthropic::routes())
         .merge(batches::routes())
         .merge(message_batches::routes())
+        // Every route above needs a token when OAuth clients are configured; the token
+        // endpoint itself (merged after the layer) does not.
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), oauth::require_token))
+        .merge(oauth::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -486,6 +539,8 @@ mod tests {
             fail_rate: 0.0,
             fail_kinds: vec!["429".into(), "500".into(), "drop".into()],
             require_key: None,
+            oauth_client: Vec::new(),
+            token_ttl: None,
         }
     }
 
@@ -503,7 +558,7 @@ mod tests {
     #[test]
     fn bad_knobs_are_usage_errors_naming_the_flag() {
         type Edit = fn(&mut MockArgs);
-        let cases: [(Edit, &str); 9] = [
+        let cases: [(Edit, &str); 12] = [
             (|a| a.itl = Some(Duration::from_secs(7200)), "--itl"),
             (|a| a.fail_rate = 2.0, "--fail-rate"),
             (|a| a.fail_rate = f64::NAN, "--fail-rate"),
@@ -519,6 +574,15 @@ mod tests {
                 "--fail-kinds",
             ),
             (|a| a.require_key = Some(" ".into()), "--require-key"),
+            (|a| a.oauth_client = vec!["no-colon".into()], "--oauth-client"),
+            (
+                |a| {
+                    a.oauth_client = vec!["a:b".into()];
+                    a.require_key = Some("k".into());
+                },
+                "--oauth-client",
+            ),
+            (|a| a.token_ttl = Some(Duration::ZERO), "--token-ttl"),
         ];
         for (edit, flag) in cases {
             let mut a = args();
@@ -534,6 +598,12 @@ mod tests {
         let mut a = args();
         a.require_key = Some("sk-secret-123".into());
         let config = MockConfig::from_args(&a).unwrap();
+        assert!(!format!("{config:?}").contains("sk-secret"));
+        assert!(!config.summary().contains("sk-secret"));
+        a.require_key = None;
+        a.oauth_client = vec!["app:sk-secret-456".into()];
+        let config = MockConfig::from_args(&a).unwrap();
+        assert_eq!(config.token_ttl, DEFAULT_TOKEN_TTL);
         assert!(!format!("{config:?}").contains("sk-secret"));
         assert!(!config.summary().contains("sk-secret"));
     }

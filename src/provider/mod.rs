@@ -545,15 +545,33 @@ impl HttpRequestSpec {
 
     /// A copy safe to print (`chat --dry-run`).
     pub fn redacted(&self) -> HttpRequestSpec {
-        HttpRequestSpec { headers: self.redacted_headers(), ..self.clone() }
+        HttpRequestSpec { headers: self.redacted_headers(), url: redact_url(&self.url), ..self.clone() }
     }
+}
+
+/// Query parameters whose values are secrets (OAuth2 tokens placed on the URL).
+pub const SECRET_QUERY_PARAMS: [&str; 1] = ["access_token"];
+
+/// `url` with the values of [`SECRET_QUERY_PARAMS`] replaced by `[REDACTED]`.
+pub fn redact_url(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else { return url.to_string() };
+    let parts: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _)) if SECRET_QUERY_PARAMS.iter().any(|s| s.eq_ignore_ascii_case(k)) => {
+                format!("{k}=[REDACTED]")
+            }
+            _ => pair.to_string(),
+        })
+        .collect();
+    format!("{base}?{}", parts.join("&"))
 }
 
 impl fmt::Debug for HttpRequestSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpRequestSpec")
             .field("method", &self.method)
-            .field("url", &self.url)
+            .field("url", &redact_url(&self.url))
             .field("headers", &self.redacted_headers())
             .field("body", &String::from_utf8_lossy(&self.body))
             .finish()
@@ -809,6 +827,10 @@ mod tests {
         let dbg = format!("{spec:?}");
         assert!(!dbg.contains("sk-secret"), "{dbg}");
         assert!(!format!("{:?}", spec.redacted()).contains("sk-secret"));
+        let spec = HttpRequestSpec { url: "http://x/c?api-version=1&access_token=sk-secret".into(), ..spec };
+        assert!(!format!("{spec:?}").contains("sk-secret"));
+        assert_eq!(spec.redacted().url, "http://x/c?api-version=1&access_token=[REDACTED]");
+        assert_eq!(redact_url("http://x/c"), "http://x/c");
         let t = Target { base_url: "u", model: None, api_key: Some("sk-secret"), api_version: None };
         assert!(!format!("{t:?}").contains("sk-secret"));
     }

@@ -208,6 +208,8 @@ fn mock_config(knobs: &crate::cli::BatchMockArgs) -> anyhow::Result<crate::mock:
         fail_rate: mock_fail_rate.unwrap_or(0.0),
         fail_kinds: ["429", "500", "503", "drop", "cut"].map(String::from).to_vec(),
         require_key: None,
+        oauth_client: Vec::new(),
+        token_ttl: None,
     };
     crate::mock::MockConfig::from_args(&args)
         .map_err(|e| Error::usage(format!("{e:#}").replace("--", "--mock-")).into())

@@ -244,6 +244,8 @@ fn mock_config(
         fail_rate: knobs.fail_rate,
         fail_kinds: ["429", "500", "503", "drop", "cut"].map(String::from).to_vec(),
         require_key: None,
+        oauth_client: Vec::new(),
+        token_ttl: None,
     };
     crate::mock::MockConfig::from_args(&args)
 }
