@@ -1024,3 +1024,96 @@ async fn concurrent_identical_misses_are_forwarded_and_recorded_once() {
     assert_eq!(r.status().as_u16(), 401);
     assert_eq!(std::fs::read_to_string(&rec).unwrap().lines().count(), 1);
 }
+
+#[test]
+fn jsonl_prints_one_line_per_request_then_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = recording(dir.path(), 5, &[]);
+    // Another seed: every output changes.
+    for (seed, equal) in [("0", true), ("3", false)] {
+        let out = llmkit()
+            .args(["replay", rec.to_str().unwrap(), "--mock", "--mock-seed", seed, "--format", "jsonl", "-q"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let lines: Vec<Value> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect();
+        assert_eq!(lines.len(), 6, "5 requests + summary");
+        let (summary, requests) = lines.split_last().unwrap();
+        assert_eq!(summary["type"], "summary");
+        assert_eq!(summary["requests"], 5);
+        assert_eq!(summary["outputs"]["equal"], if equal { 5 } else { 0 });
+        let mut ids: Vec<&str> = requests.iter().map(|r| r["id"].as_str().unwrap()).collect();
+        ids.sort_unstable();
+        assert_eq!(ids, ["q0", "q1", "q2", "q3", "q4"]);
+        let mut indexes: Vec<u64> = requests.iter().map(|r| r["index"].as_u64().unwrap()).collect();
+        indexes.sort_unstable();
+        assert_eq!(indexes, [0, 1, 2, 3, 4]);
+        for r in requests {
+            assert_eq!(r["type"], "request");
+            assert_eq!(r["old"]["status"], 200);
+            assert_eq!(r["new"]["status"], 200);
+            assert_eq!(r["new"]["ok"], true);
+            assert!(r["new"]["latency_ms"].as_f64().unwrap() >= 0.0);
+            assert!(r["new"]["ttft_ms"].is_number() || r["new"]["ttft_ms"].is_null());
+            assert!(r["new"]["input_tokens"].as_u64().unwrap() > 0);
+            assert!(r["old"]["output_tokens"].as_u64().unwrap() > 0);
+            assert!(r["new"].get("cost_usd").is_some());
+            assert_eq!(r["equal"], equal);
+            if equal {
+                assert_eq!(r["similarity"], 1.0);
+                assert!(r["change"].is_null());
+            } else {
+                assert!(r["similarity"].as_f64().unwrap() < 1.0);
+                assert_eq!(r["change"], "changed");
+            }
+        }
+    }
+}
+
+#[test]
+fn serve_replay_reports_bad_lines_by_number_and_serves_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = recording(dir.path(), 3, &[]);
+    let text = std::fs::read_to_string(&rec).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let cut = &lines[2][..lines[2].len() / 2];
+    std::fs::write(&rec, format!("{}\nnot json at all\n{}\n{cut}", lines[0], lines[1])).unwrap();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("llmkit"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--replay-latency", "zero", "--replay"])
+        .arg(&rec)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let _guard = Killed(child);
+    let mut seen = Vec::new();
+    let mut url = None;
+    for line in BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        if let Some(u) = line.trim().strip_prefix("llmkit serve: listening on ") {
+            url = Some(format!("{u}/v1"));
+            break;
+        }
+        seen.push(line);
+    }
+    let seen = seen.join("\n");
+    assert!(seen.contains("line 2: invalid JSON"), "{seen}");
+    assert!(seen.contains("line 4: truncated line"), "{seen}");
+    // The good lines are served.
+    let url = url.unwrap();
+    let first: LedgerLine = serde_json::from_str(lines[0]).unwrap();
+    let mut body = first.request.clone().unwrap();
+    body.as_object_mut().unwrap().remove("stream");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (status, text) = rt.block_on(async {
+        let r = client().post(format!("{url}/chat/completions")).json(&body).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    });
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(text, serde_json::to_string(first.response.as_ref().unwrap()).unwrap());
+}
