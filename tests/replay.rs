@@ -1093,15 +1093,18 @@ fn serve_replay_reports_bad_lines_by_number_and_serves_the_rest() {
     let _guard = Killed(child);
     let mut seen = Vec::new();
     let mut url = None;
-    for line in BufReader::new(stderr).lines() {
-        let line = line.unwrap();
+    let mut reader = BufReader::new(stderr);
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap() > 0 {
         if let Some(u) = line.trim().strip_prefix("llmkit serve: listening on ") {
             url = Some(format!("{u}/v1"));
             break;
         }
-        seen.push(line);
+        seen.push(std::mem::take(&mut line));
     }
-    let seen = seen.join("\n");
+    // Keep draining stderr so the child never dies on a closed pipe.
+    std::thread::spawn(move || for _ in reader.lines() {});
+    let seen = seen.concat();
     assert!(seen.contains("line 2: invalid JSON"), "{seen}");
     assert!(seen.contains("line 4: truncated line"), "{seen}");
     // The good lines are served.
