@@ -248,11 +248,14 @@ enum Event<'a> {
 }
 
 #[derive(Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type")]
 enum DeltaOut<'a> {
-    TextDelta { text: &'a str },
-    ThinkingDelta { thinking: &'a str },
-    InputJsonDelta { partial_json: &'a str },
+    #[serde(rename = "text_delta")]
+    Text { text: &'a str },
+    #[serde(rename = "thinking_delta")]
+    Thinking { thinking: &'a str },
+    #[serde(rename = "input_json_delta")]
+    InputJson { partial_json: &'a str },
 }
 
 #[derive(Serialize)]
@@ -336,14 +339,14 @@ pub(super) fn stream(r: &Recorded, ttft: Duration, rest: Duration) -> Result<Pac
                     pause(&mut w);
                     put(
                         &mut w,
-                        &Event::ContentBlockDelta { index, delta: DeltaOut::ThinkingDelta { thinking: p } },
+                        &Event::ContentBlockDelta { index, delta: DeltaOut::Thinking { thinking: p } },
                     )?;
                 }
             }
             Block::Text { text } => {
                 for p in pieces(text) {
                     pause(&mut w);
-                    put(&mut w, &Event::ContentBlockDelta { index, delta: DeltaOut::TextDelta { text: p } })?;
+                    put(&mut w, &Event::ContentBlockDelta { index, delta: DeltaOut::Text { text: p } })?;
                 }
             }
             Block::ToolUse { arguments, .. } => {
@@ -352,7 +355,7 @@ pub(super) fn stream(r: &Recorded, ttft: Duration, rest: Duration) -> Result<Pac
                     &mut w,
                     &Event::ContentBlockDelta {
                         index,
-                        delta: DeltaOut::InputJsonDelta { partial_json: arguments },
+                        delta: DeltaOut::InputJson { partial_json: arguments },
                     },
                 )?;
             }

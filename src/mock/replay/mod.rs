@@ -91,6 +91,10 @@ impl ReplayConfig {
     }
 }
 
+/// A request as one API sees it: its `--match-on` projection and the word bag of its key
+/// (for naming the closest request on a miss).
+type View = (Value, HashMap<String, u32>);
+
 /// One recorded exchange, indexed.
 #[derive(Debug, Clone)]
 struct Entry {
@@ -100,7 +104,7 @@ struct Entry {
     projected: Value,
     bag: HashMap<String, u32>,
     /// The same for the Messages API body of the request (`None`: not expressible there).
-    anthropic: Option<(Value, HashMap<String, u32>)>,
+    anthropic: Option<View>,
     status: Option<u16>,
     response: Option<Value>,
     error: Option<String>,
@@ -150,10 +154,7 @@ pub struct ReplayState {
 }
 
 /// The match keys of a recorded canonical request, with its Anthropic view.
-fn index_keys(
-    match_on: &MatchOn,
-    body: &Value,
-) -> (String, Vec<String>, Option<(Value, HashMap<String, u32>)>) {
+fn index_keys(match_on: &MatchOn, body: &Value) -> (String, Vec<String>, Option<View>) {
     let key = match_on.key(body);
     let mut keys = vec![key.clone()];
     let view = anthropic::wire_request(body).map(|wire| {
