@@ -1120,3 +1120,66 @@ fn serve_replay_reports_bad_lines_by_number_and_serves_the_rest() {
     assert_eq!(status, 200, "{text}");
     assert_eq!(text, serde_json::to_string(first.response.as_ref().unwrap()).unwrap());
 }
+
+/// A real API answers with a dated snapshot of the model asked for; the recording must keep
+/// the model that was asked for, or the same request sent again would never match.
+#[tokio::test(flavor = "multi_thread")]
+async fn recordings_keep_the_requested_model_so_real_api_answers_replay() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer as Wire, ResponseTemplate};
+    let upstream = Wire::start().await;
+    let reply = json!({
+        "id": "msg_01", "type": "message", "role": "assistant", "model": "claude-haiku-4-5-20251001",
+        "content": [{"type": "text", "text": "Bonjour, monde."}],
+        "stop_reason": "end_turn", "stop_sequence": null,
+        "usage": {"input_tokens": 20, "output_tokens": 4, "cache_read_input_tokens": 2000,
+            "cache_creation_input_tokens": 7}
+    });
+    Mock::given(method("POST"))
+        .and(path("/v1/messages"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(reply))
+        .mount(&upstream)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("rec.jsonl");
+    // The model comes from the profile (not the body), as in everyday use.
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[profiles.claude]\nprovider = \"anthropic\"\napi_key_env = \"ANTHROPIC_API_KEY\"\nmodel = \"claude-haiku-4-5\"\n",
+    )
+    .unwrap();
+    let chat = move |base: String, record: std::path::PathBuf| {
+        let mut cmd = llmkit();
+        cmd.args(["chat", "--profile", "claude", "--base-url", &base])
+            .arg("--config")
+            .arg(&config)
+            .args(["--no-stream", "--no-ledger", "-u", "-s", "Long rules.", "say hi", "--record"])
+            .arg(record)
+            .env("ANTHROPIC_API_KEY", "sk-ant-test");
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    };
+    let (c, r) = (chat.clone(), rec.clone());
+    let uri = upstream.uri();
+    let (first_out, first_err) = tokio::task::spawn_blocking(move || c(uri, r)).await.unwrap();
+    let line: LedgerLine = serde_json::from_str(std::fs::read_to_string(&rec).unwrap().trim()).unwrap();
+    assert_eq!(line.model, "claude-haiku-4-5-20251001", "the answering model, for pricing");
+    assert_eq!(line.request.as_ref().unwrap()["model"], "claude-haiku-4-5", "the requested one");
+
+    let (server, url) = serve_child(&rec, &["--replay-latency", "zero"]);
+    let again = dir.path().join("again.jsonl");
+    let a = again.clone();
+    let (out, err) = tokio::task::spawn_blocking(move || chat(url, a)).await.unwrap();
+    drop(server);
+    assert_eq!(out, first_out);
+    // Tokens and cost (latency is the replay's own).
+    let usage = |e: &str| {
+        e.lines().find(|l| l.contains("usage:")).and_then(|l| l.split(" latency=").next()).map(str::to_string)
+    };
+    assert_eq!(usage(&err), usage(&first_err), "{err}");
+    let replayed: LedgerLine = serde_json::from_str(std::fs::read_to_string(&again).unwrap().trim()).unwrap();
+    assert_eq!(replayed.usage, line.usage);
+    assert_eq!(replayed.response.unwrap()["usage"], line.response.unwrap()["usage"]);
+}
