@@ -318,6 +318,9 @@ pub(super) fn stream(r: &Recorded, ttft: Duration, rest: Duration) -> Result<Pac
         usage: UsageOut { output_tokens: usage.output_tokens.min(1), ..usage },
     };
     put(&mut w, &Event::MessageStart { message: start })?;
+    if blocks.is_empty() {
+        put(&mut w, &Event::Ping)?;
+    }
     let mut first = true;
     let mut pause = |w: &mut PacedWriter| {
         w.pause(if first { ttft } else { gap });
