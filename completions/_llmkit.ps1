@@ -387,10 +387,10 @@ Register-ArgumentCompleter -Native -CommandName 'llmkit' -ScriptBlock {
         }
         'llmkit;serve' {
             [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'Address to listen on (port 0 picks a free port; the URL is printed on stderr)')
-            [CompletionResult]::new('--replay', '--replay', [CompletionResultType]::ParameterName, 'Answer from this recording (`--record` output) instead of generating replies: requests are matched on their normalized body')
+            [CompletionResult]::new('--replay', '--replay', [CompletionResultType]::ParameterName, 'Answer from this recording (`--record` output) instead of generating replies: chat completions and Anthropic messages, matched on their normalized body')
             [CompletionResult]::new('--match-on', '--match-on', [CompletionResultType]::ParameterName, 'Fields that decide a match, comma-separated dotted paths (e.g. model,messages) [default: the whole body except stream and stream_options]')
             [CompletionResult]::new('--replay-latency', '--replay-latency', [CompletionResultType]::ParameterName, 'Latency of replayed answers: the recorded one, or none')
-            [CompletionResult]::new('--fallthrough', '--fallthrough', [CompletionResultType]::ParameterName, 'Forward requests the recording cannot answer to this base URL (e.g. https://api.openai.com/v1) and append the exchanges to the recording')
+            [CompletionResult]::new('--fallthrough', '--fallthrough', [CompletionResultType]::ParameterName, 'Forward chat completions the recording cannot answer to this base URL (e.g. https://api.openai.com/v1) and append the exchanges to the recording (once each)')
             [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed for deterministic replies, embeddings, jitter and fault draws')
             [CompletionResult]::new('--reply-tokens', '--reply-tokens', [CompletionResultType]::ParameterName, 'Natural reply length in tokens; a smaller max_tokens cuts it (finish_reason "length")')
             [CompletionResult]::new('--ttft', '--ttft', [CompletionResultType]::ParameterName, 'Delay before the first token (e.g. 150ms)')

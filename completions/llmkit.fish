@@ -316,11 +316,11 @@ complete -c llmkit -n "__fish_llmkit_using_subcommand completions" -s q -l quiet
 complete -c llmkit -n "__fish_llmkit_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c llmkit -n "__fish_llmkit_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l addr -d 'Address to listen on (port 0 picks a free port; the URL is printed on stderr)' -r
-complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l replay -d 'Answer from this recording (`--record` output) instead of generating replies: requests are matched on their normalized body' -r -F
+complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l replay -d 'Answer from this recording (`--record` output) instead of generating replies: chat completions and Anthropic messages, matched on their normalized body' -r -F
 complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l match-on -d 'Fields that decide a match, comma-separated dotted paths (e.g. model,messages) [default: the whole body except stream and stream_options]' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l replay-latency -d 'Latency of replayed answers: the recorded one, or none' -r -f -a "recorded\t'The recorded TTFT and total latency'
 zero\t'Answer at once'"
-complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l fallthrough -d 'Forward requests the recording cannot answer to this base URL (e.g. https://api.openai.com/v1) and append the exchanges to the recording' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l fallthrough -d 'Forward chat completions the recording cannot answer to this base URL (e.g. https://api.openai.com/v1) and append the exchanges to the recording (once each)' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l seed -d 'Seed for deterministic replies, embeddings, jitter and fault draws' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l reply-tokens -d 'Natural reply length in tokens; a smaller max_tokens cuts it (finish_reason "length")' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l ttft -d 'Delay before the first token (e.g. 150ms)' -r

@@ -258,8 +258,8 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the URL is printed on stderr).
     #[arg(long, default_value = "127.0.0.1:8089", value_name = "HOST:PORT")]
     pub addr: String,
-    /// Answer from this recording (`--record` output) instead of generating replies: requests
-    /// are matched on their normalized body.
+    /// Answer from this recording (`--record` output) instead of generating replies: chat
+    /// completions and Anthropic messages, matched on their normalized body.
     #[arg(
         long,
         value_name = "FILE",
@@ -274,8 +274,8 @@ pub struct ServeArgs {
     /// Latency of replayed answers: the recorded one, or none.
     #[arg(long, value_enum, default_value_t = ReplayLatencyArg::Recorded, help_heading = "Replay")]
     pub replay_latency: ReplayLatencyArg,
-    /// Forward requests the recording cannot answer to this base URL (e.g.
-    /// https://api.openai.com/v1) and append the exchanges to the recording.
+    /// Forward chat completions the recording cannot answer to this base URL (e.g.
+    /// https://api.openai.com/v1) and append the exchanges to the recording (once each).
     #[arg(long, value_name = "URL", requires = "replay", help_heading = "Replay")]
     pub fallthrough: Option<String>,
     #[command(flatten)]

@@ -8,6 +8,8 @@
 //! [`Encoding::from_name`], [`Encoding::for_model`], [`Encoding::name`], [`Encoding::count`],
 //! [`count_chat_request`], [`encoding_for_model_or_default`].
 
+pub mod words;
+
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -691,3 +691,488 @@ fn round_trip_chat_record_then_serve_replay_gives_the_same_answers_and_usage() {
         }
     }
 }
+
+/// Events (name, data) of an Anthropic SSE stream.
+fn anthropic_events(text: &str) -> Vec<(String, Value)> {
+    text.split("\n\n")
+        .filter(|b| !b.trim().is_empty())
+        .map(|b| {
+            let (name, data) = b.split_once('\n').unwrap();
+            let name = name.strip_prefix("event: ").unwrap().to_string();
+            let data: Value = serde_json::from_str(data.strip_prefix("data: ").unwrap()).unwrap();
+            assert_eq!(data["type"], name.as_str());
+            (name, data)
+        })
+        .collect()
+}
+
+#[test]
+fn round_trip_anthropic_chat_record_then_serve_replay_gives_the_same_answers_and_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("chat.jsonl");
+    let prompts = ["Tell me about rivers.", "And about mountains?"];
+    let chat = |extra: &[&str], prompt: &str, record: &Path| {
+        let mut cmd = llmkit();
+        cmd.args([
+            "chat",
+            "--provider",
+            "anthropic",
+            "-m",
+            "claude-haiku-4-5",
+            "-s",
+            "Be brief.",
+            "--no-ledger",
+        ])
+        .args(extra)
+        .arg("--record")
+        .arg(record)
+        .arg(prompt)
+        .env("ANTHROPIC_API_KEY", "sk-ant-test");
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let originals: Vec<String> = prompts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| chat(if i == 1 { &["--mock", "--no-stream"] } else { &["--mock"] }, p, &rec))
+        .collect();
+    let first: Vec<LedgerLine> =
+        std::fs::read_to_string(&rec).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(first.len(), 2);
+    assert!(first.iter().all(|l| l.provider == "anthropic" && l.url.ends_with("/v1/messages")));
+
+    let (_server, url) = serve_child(&rec, &["--replay-latency", "zero"]);
+    let again = dir.path().join("again.jsonl");
+    for (i, prompt) in prompts.iter().enumerate() {
+        for extra in [&["--base-url", url.as_str()][..], &["--base-url", url.as_str(), "--no-stream"][..]] {
+            assert_eq!(chat(extra, prompt, &again), originals[i], "prompt {i} {extra:?}");
+        }
+    }
+    let second: Vec<LedgerLine> =
+        std::fs::read_to_string(&again).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(second.len(), 4);
+    for (i, orig) in first.iter().enumerate() {
+        for replayed in &second[2 * i..2 * i + 2] {
+            assert!(replayed.usage.is_some());
+            assert_eq!(replayed.usage, orig.usage, "usage of prompt {i}");
+            let (a, b) = (orig.response.as_ref().unwrap(), replayed.response.as_ref().unwrap());
+            assert_eq!(a["choices"], b["choices"], "prompt {i}");
+            assert_eq!(a["usage"], b["usage"], "prompt {i}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn anthropic_messages_get_the_full_event_sequence_and_misses_anthropic_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("rec.jsonl");
+    let line = LedgerLine {
+        ts: "2026-01-01T00:00:00Z".into(),
+        provider: "anthropic".into(),
+        url: "http://x/v1/messages".into(),
+        model: "claude-x".into(),
+        status: Some(200),
+        request: Some(json!({"model": "claude-x", "max_tokens": 50, "stream": true,
+            "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]})),
+        response: Some(
+            json!({"id": "msg_01", "object": "chat.completion", "created": 0, "model": "claude-x",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello there, friend."},
+                "finish_reason": "length"}],
+            "usage": {"prompt_tokens": 12, "completion_tokens": 4, "total_tokens": 16,
+                "prompt_tokens_details": {"cached_tokens": 2}}}),
+        ),
+        ..LedgerLine::default()
+    };
+    write_recording(&rec, &[line]);
+    let server = serve(&rec, None, ReplayLatency::Zero, None).await;
+    let url = format!("{}/v1/messages", server.anthropic_base_url());
+    // An SDK-style body: content as a plain string, keys in another order.
+    let body = json!({"messages": [{"content": "Hi", "role": "user"}], "system": "Be brief.",
+        "max_tokens": 50, "model": "claude-x"});
+    let send = |b: Value| {
+        let url = url.clone();
+        async move {
+            let r = client().post(url).header("x-api-key", "k").json(&b).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (status, text) = send(body.clone()).await;
+    assert_eq!(status, 200, "{text}");
+    let msg: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(msg["type"], "message");
+    assert_eq!(msg["content"], json!([{"type": "text", "text": "Hello there, friend."}]));
+    assert_eq!(msg["stop_reason"], "max_tokens");
+    assert_eq!(
+        msg["usage"],
+        json!({"input_tokens": 10, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 2, "output_tokens": 4})
+    );
+
+    let mut streamed = body.clone();
+    streamed["stream"] = json!(true);
+    let (status, text) = send(streamed).await;
+    assert_eq!(status, 200, "{text}");
+    let events = anthropic_events(&text);
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names[..3], ["message_start", "content_block_start", "ping"]);
+    assert_eq!(names[names.len() - 3..], ["content_block_stop", "message_delta", "message_stop"]);
+    let text: String = events
+        .iter()
+        .filter(|(n, _)| n == "content_block_delta")
+        .map(|(_, d)| d["delta"]["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(text, "Hello there, friend.");
+    assert_eq!(events[0].1["message"]["usage"]["input_tokens"], 10);
+    assert_eq!(events[0].1["message"]["usage"]["cache_read_input_tokens"], 2);
+    let delta = &events[names.len() - 2].1;
+    assert_eq!(delta["delta"]["stop_reason"], "max_tokens");
+    assert_eq!(delta["usage"]["output_tokens"], 4);
+
+    // A miss: Anthropic's error shape, naming the closest recorded request.
+    let mut other = body.clone();
+    other["messages"][0]["content"] = json!("Hi!");
+    let (status, text) = send(other).await;
+    assert_eq!(status, 404);
+    let err: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(err["type"], "error");
+    assert_eq!(err["error"]["type"], "not_found_error");
+    let message = err["error"]["message"].as_str().unwrap();
+    assert!(message.contains("line 1") && message.contains("messages"), "{message}");
+}
+
+/// Batch lines with different parameters, some asking to stream.
+fn varied_batch(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("varied.jsonl");
+    let bodies = [
+        json!({"messages": [{"role": "user", "content": "first question"}]}),
+        json!({"messages": [{"role": "user", "content": "second question"}], "stream": true}),
+        json!({"messages": [{"role": "system", "content": "Be terse."}, {"role": "user", "content": "third"}],
+            "max_tokens": 5}),
+        json!({"messages": [{"role": "user", "content": "fourth question"}], "temperature": 0.2,
+            "stream": true, "max_tokens": 30}),
+        json!({"messages": [{"role": "user", "content": "fifth"}], "top_p": 0.5, "stop": ["zz"]}),
+    ];
+    let text: String = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            json!({"custom_id": format!("b{i}"), "method": "POST", "url": "/v1/chat/completions", "body": b})
+                .to_string()
+                + "\n"
+        })
+        .collect();
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Output lines of a batch run by custom_id: (response body content, usage).
+fn batch_results(path: &Path) -> Vec<(String, Value, Value)> {
+    let mut v: Vec<(String, Value, Value)> = std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            let body = &v["response"]["body"];
+            (v["custom_id"].as_str().unwrap().to_string(), body["choices"].clone(), body["usage"].clone())
+        })
+        .collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+#[test]
+fn round_trip_batch_record_then_serve_replay_answers_byte_identically() {
+    for (provider, model) in [("openai", "gpt-4o-mini"), ("anthropic", "claude-haiku-4-5")] {
+        let dir = tempfile::tempdir().unwrap();
+        let input = varied_batch(dir.path());
+        let rec = dir.path().join("rec.jsonl");
+        let batch = |extra: &[&str], out: &Path, record: &Path| {
+            let mut cmd = llmkit();
+            cmd.args([
+                "batch",
+                input.to_str().unwrap(),
+                "-q",
+                "--no-ledger",
+                "--provider",
+                provider,
+                "-m",
+                model,
+            ])
+            .args(extra)
+            .arg("-o")
+            .arg(out)
+            .arg("--record")
+            .arg(record)
+            .env("OPENAI_API_KEY", "sk-test")
+            .env("ANTHROPIC_API_KEY", "sk-ant-test");
+            let o = cmd.output().unwrap();
+            assert!(o.status.success(), "{provider}: {}", String::from_utf8_lossy(&o.stderr));
+        };
+        let out1 = dir.path().join("out1.jsonl");
+        batch(&["--mock"], &out1, &rec);
+        let lines: Vec<LedgerLine> = std::fs::read_to_string(&rec)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 5, "{provider}");
+        assert!(lines.iter().all(|l| l.provider == provider), "{provider}");
+
+        // The batch again, against the recording served back: same choices, same usage.
+        let (server, url) = serve_child(&rec, &["--replay-latency", "zero"]);
+        let out2 = dir.path().join("out2.jsonl");
+        batch(&["--base-url", &url], &out2, &dir.path().join("rec2.jsonl"));
+        let (a, b) = (batch_results(&out1), batch_results(&out2));
+        assert_eq!(a.len(), 5);
+        assert_eq!(a, b, "{provider}");
+        drop(server);
+
+        if provider != "openai" {
+            continue;
+        }
+        // Each recorded request over HTTP, streamed and not: the JSON answer is the recorded
+        // response byte for byte; the stream carries the same text and usage.
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let server = serve(&rec, None, ReplayLatency::Zero, None).await;
+            for l in &lines {
+                let mut req = l.request.clone().unwrap();
+                let recorded = l.response.as_ref().unwrap();
+                req.as_object_mut().unwrap().remove("stream");
+                let (status, text) = post(&server, &req).await;
+                assert_eq!(status, 200, "{text}");
+                assert_eq!(text, serde_json::to_string(recorded).unwrap(), "{:?}", l.id);
+                req["stream"] = json!(true);
+                req["stream_options"] = json!({"include_usage": true});
+                let (status, text) = post(&server, &req).await;
+                assert_eq!(status, 200, "{text}");
+                let (content, usage) = assemble_stream(&text);
+                assert_eq!(content, recorded["choices"][0]["message"]["content"].as_str().unwrap());
+                assert_eq!(usage.as_ref(), Some(&recorded["usage"]), "{:?}", l.id);
+            }
+        });
+    }
+}
+
+#[tokio::test]
+async fn concurrent_identical_misses_are_forwarded_and_recorded_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("cassette.jsonl");
+    std::fs::write(&rec, "").unwrap();
+    // A slow upstream, so the identical requests overlap for certain.
+    let upstream = mock::start(MockConfig {
+        require_key: Some("sk-concurrent-secret".into()),
+        ttft: Duration::from_millis(150),
+        ..MockConfig::default()
+    })
+    .await
+    .unwrap();
+    let server = serve(&rec, None, ReplayLatency::Recorded, Some(&upstream.openai_base_url())).await;
+    let url = format!("{}/chat/completions", server.openai_base_url());
+    let sends = (0..8).map(|i| {
+        let url = url.clone();
+        async move {
+            let mut body = ask("the same question, eight times at once");
+            if i % 2 == 0 {
+                body["stream"] = json!(true);
+                body["stream_options"] = json!({"include_usage": true});
+            }
+            let r = client()
+                .post(url)
+                .header("authorization", "Bearer sk-concurrent-secret")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (i, r.status().as_u16(), r.text().await.unwrap())
+        }
+    });
+    let t = Instant::now();
+    let answers = futures_util::future::join_all(sends).await;
+    let elapsed = t.elapsed();
+    let saved = std::fs::read_to_string(&rec).unwrap();
+    assert_eq!(saved.lines().count(), 1, "one appended exchange for eight identical misses:\n{saved}");
+    assert!(!saved.contains("sk-concurrent-secret"), "keys are never recorded");
+    assert!(!saved.to_lowercase().contains("authorization"), "auth headers are never recorded");
+    let line: LedgerLine = serde_json::from_str(saved.trim()).unwrap();
+    let recorded = line.response.unwrap();
+    let want = recorded["choices"][0]["message"]["content"].as_str().unwrap().to_string();
+    for (i, status, text) in answers {
+        assert_eq!(status, 200, "{text}");
+        assert!(!text.contains("sk-concurrent-secret"));
+        if i % 2 == 0 {
+            let (content, usage) = assemble_stream(&text);
+            assert_eq!(content, want);
+            assert_eq!(usage.as_ref(), Some(&recorded["usage"]));
+        } else {
+            let v: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(v, recorded);
+        }
+    }
+    // Waiters answer as soon as the first exchange is recorded, not after its latency again.
+    assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
+
+    // Without the key the upstream refuses, and the refusal is passed on, not recorded.
+    let r = client().post(&url).json(&ask("no key here")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    assert_eq!(std::fs::read_to_string(&rec).unwrap().lines().count(), 1);
+}
+
+#[test]
+fn jsonl_prints_one_line_per_request_then_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = recording(dir.path(), 5, &[]);
+    // Another seed: every output changes.
+    for (seed, equal) in [("0", true), ("3", false)] {
+        let out = llmkit()
+            .args(["replay", rec.to_str().unwrap(), "--mock", "--mock-seed", seed, "--format", "jsonl", "-q"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let lines: Vec<Value> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect();
+        assert_eq!(lines.len(), 6, "5 requests + summary");
+        let (summary, requests) = lines.split_last().unwrap();
+        assert_eq!(summary["type"], "summary");
+        assert_eq!(summary["requests"], 5);
+        assert_eq!(summary["outputs"]["equal"], if equal { 5 } else { 0 });
+        let mut ids: Vec<&str> = requests.iter().map(|r| r["id"].as_str().unwrap()).collect();
+        ids.sort_unstable();
+        assert_eq!(ids, ["q0", "q1", "q2", "q3", "q4"]);
+        let mut indexes: Vec<u64> = requests.iter().map(|r| r["index"].as_u64().unwrap()).collect();
+        indexes.sort_unstable();
+        assert_eq!(indexes, [0, 1, 2, 3, 4]);
+        for r in requests {
+            assert_eq!(r["type"], "request");
+            assert_eq!(r["old"]["status"], 200);
+            assert_eq!(r["new"]["status"], 200);
+            assert_eq!(r["new"]["ok"], true);
+            assert!(r["new"]["latency_ms"].as_f64().unwrap() >= 0.0);
+            assert!(r["new"]["ttft_ms"].is_number() || r["new"]["ttft_ms"].is_null());
+            assert!(r["new"]["input_tokens"].as_u64().unwrap() > 0);
+            assert!(r["old"]["output_tokens"].as_u64().unwrap() > 0);
+            assert!(r["new"].get("cost_usd").is_some());
+            assert_eq!(r["equal"], equal);
+            if equal {
+                assert_eq!(r["similarity"], 1.0);
+                assert!(r["change"].is_null());
+            } else {
+                assert!(r["similarity"].as_f64().unwrap() < 1.0);
+                assert_eq!(r["change"], "changed");
+            }
+        }
+    }
+}
+
+#[test]
+fn serve_replay_reports_bad_lines_by_number_and_serves_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = recording(dir.path(), 3, &[]);
+    let text = std::fs::read_to_string(&rec).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let cut = &lines[2][..lines[2].len() / 2];
+    std::fs::write(&rec, format!("{}\nnot json at all\n{}\n{cut}", lines[0], lines[1])).unwrap();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("llmkit"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--replay-latency", "zero", "--replay"])
+        .arg(&rec)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let _guard = Killed(child);
+    let mut seen = Vec::new();
+    let mut url = None;
+    let mut reader = BufReader::new(stderr);
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap() > 0 {
+        if let Some(u) = line.trim().strip_prefix("llmkit serve: listening on ") {
+            url = Some(format!("{u}/v1"));
+            break;
+        }
+        seen.push(std::mem::take(&mut line));
+    }
+    // Keep draining stderr so the child never dies on a closed pipe.
+    std::thread::spawn(move || for _ in reader.lines() {});
+    let seen = seen.concat();
+    assert!(seen.contains("line 2: invalid JSON"), "{seen}");
+    assert!(seen.contains("line 4: truncated line"), "{seen}");
+    // The good lines are served.
+    let url = url.unwrap();
+    let first: LedgerLine = serde_json::from_str(lines[0]).unwrap();
+    let mut body = first.request.clone().unwrap();
+    body.as_object_mut().unwrap().remove("stream");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (status, text) = rt.block_on(async {
+        let r = client().post(format!("{url}/chat/completions")).json(&body).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    });
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(text, serde_json::to_string(first.response.as_ref().unwrap()).unwrap());
+}
+
+/// A real API answers with a dated snapshot of the model asked for; the recording must keep
+/// the model that was asked for, or the same request sent again would never match.
+#[tokio::test(flavor = "multi_thread")]
+async fn recordings_keep_the_requested_model_so_real_api_answers_replay() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer as Wire, ResponseTemplate};
+    let upstream = Wire::start().await;
+    let reply = json!({
+        "id": "msg_01", "type": "message", "role": "assistant", "model": "claude-haiku-4-5-20251001",
+        "content": [{"type": "text", "text": "Bonjour, monde."}],
+        "stop_reason": "end_turn", "stop_sequence": null,
+        "usage": {"input_tokens": 20, "output_tokens": 4, "cache_read_input_tokens": 2000,
+            "cache_creation_input_tokens": 7}
+    });
+    Mock::given(method("POST"))
+        .and(path("/v1/messages"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(reply))
+        .mount(&upstream)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("rec.jsonl");
+    // The model comes from the profile (not the body), as in everyday use.
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[profiles.claude]\nprovider = \"anthropic\"\napi_key_env = \"ANTHROPIC_API_KEY\"\nmodel = \"claude-haiku-4-5\"\n",
+    )
+    .unwrap();
+    let chat = move |base: String, record: std::path::PathBuf| {
+        let mut cmd = llmkit();
+        cmd.args(["chat", "--profile", "claude", "--base-url", &base])
+            .arg("--config")
+            .arg(&config)
+            .args(["--no-stream", "--no-ledger", "-u", "-s", "Long rules.", "say hi", "--record"])
+            .arg(record)
+            .env("ANTHROPIC_API_KEY", "sk-ant-test");
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    };
+    let (c, r) = (chat.clone(), rec.clone());
+    let uri = upstream.uri();
+    let (first_out, first_err) = tokio::task::spawn_blocking(move || c(uri, r)).await.unwrap();
+    let line: LedgerLine = serde_json::from_str(std::fs::read_to_string(&rec).unwrap().trim()).unwrap();
+    assert_eq!(line.model, "claude-haiku-4-5-20251001", "the answering model, for pricing");
+    assert_eq!(line.request.as_ref().unwrap()["model"], "claude-haiku-4-5", "the requested one");
+
+    let (server, url) = serve_child(&rec, &["--replay-latency", "zero"]);
+    let again = dir.path().join("again.jsonl");
+    let a = again.clone();
+    let (out, err) = tokio::task::spawn_blocking(move || chat(url, a)).await.unwrap();
+    drop(server);
+    assert_eq!(out, first_out);
+    // Tokens and cost (latency is the replay's own).
+    let usage = |e: &str| {
+        e.lines().find(|l| l.contains("usage:")).and_then(|l| l.split(" latency=").next()).map(str::to_string)
+    };
+    assert_eq!(usage(&err), usage(&first_err), "{err}");
+    let replayed: LedgerLine = serde_json::from_str(std::fs::read_to_string(&again).unwrap().trim()).unwrap();
+    assert_eq!(replayed.usage, line.usage);
+    assert_eq!(replayed.response.unwrap()["usage"], line.response.unwrap()["usage"]);
+}

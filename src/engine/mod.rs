@@ -1229,6 +1229,9 @@ impl Engine {
         result: Result<ChatResponse, EngineError>,
     ) -> Outcome {
         let inner = &*self.inner;
+        // The model that was asked for (the answer's may be a dated snapshot of it): what a
+        // recording must hold for `serve --replay` to match the same request sent again.
+        let requested_model = rec.model.clone();
         rec.end = Instant::now();
         let c = &inner.counters;
         match &result {
@@ -1265,7 +1268,7 @@ impl Engine {
             let mut line = rec.ledger_line(inner.command, inner.run_start);
             let ledger = if w.ledger { json_line(&line) } else { None };
             let recording = if w.recording {
-                line.request = Some(recorded_request(body, &rec));
+                line.request = Some(recorded_request(body, &rec, &requested_model));
                 line.response = result.as_ref().ok().and_then(|r| serde_json::to_value(r).ok());
                 json_line::<LedgerLine>(&line)
             } else {
@@ -1499,11 +1502,11 @@ fn response_as_chunk(resp: &ChatResponse) -> ChatChunk {
 }
 
 /// The request as recorded: the canonical body with the model that was used.
-fn recorded_request(body: &ChatBody, rec: &RequestRecord) -> Value {
+fn recorded_request(body: &ChatBody, rec: &RequestRecord, requested_model: &str) -> Value {
     let mut v = serde_json::to_value(body).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut v {
         if body.model.is_empty() {
-            map.insert("model".into(), Value::String(rec.model.clone()));
+            map.insert("model".into(), Value::String(requested_model.to_string()));
         }
         if rec.stream {
             map.insert("stream".into(), Value::Bool(true));

@@ -454,6 +454,11 @@ impl StreamAssembler {
             }
             let choice = &mut r.choices[idx];
             let msg = &mut choice.message;
+            // The role comes once, in the first delta; without it a streamed answer would be
+            // recorded (and replayed) with an empty role.
+            if let Some(role) = c.delta.role.as_ref().filter(|_| msg.role.is_empty()) {
+                msg.role.clone_from(role);
+            }
             if let Some(t) = &c.delta.content {
                 msg.content.get_or_insert_with(String::new).push_str(t);
             }
@@ -796,6 +801,7 @@ mod tests {
         assert!(a.has_tool_calls());
         let r = a.finish();
         assert_eq!(r.text(), "Hello");
+        assert_eq!(r.choices[0].message.role, "assistant");
         let calls = r.choices[0].message.tool_calls.as_ref().unwrap();
         assert_eq!(calls[0].function.arguments, "{\"a\":1}");
         assert_eq!(calls[0].id, "t1");

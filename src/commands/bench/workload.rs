@@ -18,6 +18,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::error::Error;
+use crate::tokenize::words::WordPool;
 use crate::tokenize::Encoding;
 
 /// The most distinct requests prepared up front; longer runs reuse them in order.
@@ -72,301 +73,9 @@ pub fn min_prompt_tokens(enc: Encoding) -> u64 {
     chat_overhead(enc) + 1
 }
 
-// Common lowercase words; the ones that are not a single token (with a leading space) in the
-// chosen encoding are dropped at run time, so the list needs no per-encoding care.
-const WORDS: &[&str] = &[
-    "the",
-    "of",
-    "and",
-    "to",
-    "in",
-    "is",
-    "that",
-    "for",
-    "it",
-    "as",
-    "was",
-    "with",
-    "be",
-    "by",
-    "on",
-    "not",
-    "he",
-    "this",
-    "are",
-    "or",
-    "his",
-    "from",
-    "at",
-    "which",
-    "but",
-    "have",
-    "an",
-    "had",
-    "they",
-    "you",
-    "were",
-    "their",
-    "one",
-    "all",
-    "we",
-    "can",
-    "her",
-    "has",
-    "there",
-    "been",
-    "if",
-    "more",
-    "when",
-    "will",
-    "would",
-    "who",
-    "so",
-    "no",
-    "time",
-    "people",
-    "water",
-    "word",
-    "long",
-    "make",
-    "thing",
-    "see",
-    "him",
-    "two",
-    "look",
-    "more",
-    "day",
-    "could",
-    "go",
-    "come",
-    "did",
-    "number",
-    "sound",
-    "most",
-    "over",
-    "know",
-    "way",
-    "find",
-    "use",
-    "may",
-    "part",
-    "new",
-    "work",
-    "first",
-    "well",
-    "year",
-    "place",
-    "live",
-    "back",
-    "give",
-    "very",
-    "after",
-    "just",
-    "name",
-    "good",
-    "sentence",
-    "man",
-    "think",
-    "say",
-    "great",
-    "where",
-    "help",
-    "through",
-    "much",
-    "line",
-    "right",
-    "too",
-    "mean",
-    "old",
-    "any",
-    "same",
-    "tell",
-    "boy",
-    "follow",
-    "came",
-    "want",
-    "show",
-    "also",
-    "around",
-    "form",
-    "three",
-    "small",
-    "set",
-    "put",
-    "end",
-    "does",
-    "another",
-    "large",
-    "must",
-    "big",
-    "even",
-    "such",
-    "because",
-    "turn",
-    "here",
-    "why",
-    "ask",
-    "went",
-    "men",
-    "read",
-    "need",
-    "land",
-    "different",
-    "home",
-    "us",
-    "move",
-    "try",
-    "kind",
-    "hand",
-    "picture",
-    "again",
-    "change",
-    "off",
-    "play",
-    "spell",
-    "air",
-    "away",
-    "animal",
-    "house",
-    "point",
-    "page",
-    "letter",
-    "mother",
-    "answer",
-    "found",
-    "study",
-    "still",
-    "learn",
-    "should",
-    "world",
-    "high",
-    "every",
-    "near",
-    "add",
-    "food",
-    "between",
-    "own",
-    "below",
-    "country",
-    "plant",
-    "last",
-    "school",
-    "father",
-    "keep",
-    "tree",
-    "never",
-    "start",
-    "city",
-    "earth",
-    "eye",
-    "light",
-    "thought",
-    "head",
-    "under",
-    "story",
-    "saw",
-    "left",
-    "few",
-    "while",
-    "along",
-    "might",
-    "close",
-    "something",
-    "seem",
-    "next",
-    "hard",
-    "open",
-    "example",
-    "begin",
-    "life",
-    "always",
-    "those",
-    "both",
-    "paper",
-    "together",
-    "got",
-    "group",
-    "often",
-    "run",
-    "important",
-    "until",
-    "children",
-    "side",
-    "feet",
-    "car",
-    "mile",
-    "night",
-    "walk",
-    "white",
-    "sea",
-    "began",
-    "grow",
-    "took",
-    "river",
-    "four",
-    "carry",
-    "state",
-    "once",
-    "book",
-    "hear",
-    "stop",
-    "without",
-    "second",
-    "later",
-    "miss",
-    "idea",
-    "enough",
-    "eat",
-    "face",
-    "watch",
-    "far",
-    "really",
-    "almost",
-    "let",
-    "above",
-    "girl",
-    "sometimes",
-    "mountain",
-    "cut",
-    "young",
-    "talk",
-    "soon",
-    "list",
-    "song",
-    "being",
-    "leave",
-    "family",
-];
-
-/// Words that are exactly one token with a leading space under `enc`.
-fn single_token_words(enc: Encoding) -> Vec<String> {
-    let mut words: Vec<String> =
-        WORDS.iter().map(|w| format!(" {w}")).filter(|w| enc.count(w) == 1).collect();
-    words.sort();
-    words.dedup();
-    words
-}
-
-/// Content of exactly `tokens` tokens: random single-token words, checked with the tokenizer
-/// and corrected word by word if the encoding merged or split anything.
-fn content_of(enc: Encoding, words: &[String], tokens: u64, rng: &mut StdRng) -> String {
-    let mut parts: Vec<&str> =
-        (0..tokens).map(|_| words[rng.random_range(0..words.len())].as_str()).collect();
-    // Word pieces never merge across a leading space, so this loop normally runs once; it is
-    // here so the guarantee rests on the count, not on that property of the encoding.
-    for _ in 0..64 {
-        let text = parts.concat();
-        let n = enc.count(&text) as u64;
-        if n == tokens {
-            return text;
-        }
-        if n < tokens {
-            parts.push(words[rng.random_range(0..words.len())].as_str());
-        } else {
-            parts.pop();
-        }
-    }
-    parts.concat()
+/// Content of exactly `tokens` tokens: random single-token words (`tokenize::words`).
+fn content_of(words: &WordPool, tokens: u64, rng: &mut StdRng) -> String {
+    words.text(usize::try_from(tokens).unwrap_or(usize::MAX), |_| rng.random())
 }
 
 impl Synthetic {
@@ -380,10 +89,7 @@ impl Synthetic {
             ))
             .into());
         }
-        let words = single_token_words(enc);
-        if words.is_empty() {
-            return Err(Error::usage(format!("no single-token words in {}", enc.name())).into());
-        }
+        let words = WordPool::new(enc).map_err(Error::usage)?;
         let mut rng = StdRng::seed_from_u64(self.seed);
         let overhead = chat_overhead(enc);
         let count = self.count.clamp(1, MAX_POOL);
@@ -395,7 +101,7 @@ impl Synthetic {
             } else {
                 self.prompt_tokens
             };
-            let content = content_of(enc, &words, target - overhead, &mut rng);
+            let content = content_of(&words, target - overhead, &mut rng);
             let mut body = json!({"messages": [{"role": "user", "content": content}]});
             if let (Some(m), Some(obj)) = (self.max_tokens, body.as_object_mut()) {
                 obj.insert("max_tokens".into(), json!(m));

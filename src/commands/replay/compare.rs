@@ -424,6 +424,61 @@ pub struct Change {
     pub diff: Option<String>,
 }
 
+/// One replayed request, old and new side by side: a line of `--format jsonl`, written as
+/// soon as the reply arrives (so lines come in completion order; `index` is the send order).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RequestResult {
+    /// Always `request` (the last line of the output is `summary`).
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub index: usize,
+    pub line: usize,
+    pub id: Option<String>,
+    /// `null` when the input recorded no outcome (batch files).
+    pub old: Option<SideResult>,
+    pub new: SideResult,
+    /// Both sides answered and the outputs are exactly equal; `null` when not comparable.
+    pub equal: Option<bool>,
+    /// Word-level similarity of the outputs (see the module comment), when comparable.
+    pub similarity: Option<f64>,
+    /// `changed`, `regressed`, `fixed` or `null` (same outcome).
+    pub change: Option<&'static str>,
+}
+
+/// One side of a [`RequestResult`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SideResult {
+    pub ok: bool,
+    pub status: Option<u16>,
+    pub latency_ms: Option<f64>,
+    pub ttft_ms: Option<f64>,
+    pub input_tokens: Option<u64>,
+    pub output_tokens: Option<u64>,
+    /// Recorded or priced from the table; `null` when unpriced.
+    pub cost_usd: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl SideResult {
+    fn of(o: &Outcome, pricer: &dyn Pricer) -> SideResult {
+        SideResult {
+            ok: o.ok,
+            status: o.status,
+            latency_ms: o.latency_ms,
+            ttft_ms: o.ttft_ms,
+            input_tokens: o.usage.map(|u| u.input_tokens),
+            output_tokens: o.usage.map(|u| u.output_tokens),
+            cost_usd: o.cost_usd.or_else(|| match (&o.model, &o.usage) {
+                (Some(m), Some(u)) => pricer.cost(m, u, o.batch),
+                (_, Some(u)) if u.total() == 0 => Some(0.0),
+                _ => None,
+            }),
+            error: o.error.clone(),
+        }
+    }
+}
+
 /// The first failed request of the replay (decides the exit code when all failed).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FirstFailure {
@@ -487,7 +542,24 @@ impl<'p> Comparison<'p> {
         }
     }
 
-    pub fn add(&mut self, p: &Planned, new: &Outcome) {
+    /// Count one reply; returns its line for `--format jsonl`.
+    pub fn add(&mut self, p: &Planned, new: &Outcome) -> RequestResult {
+        let mut result = RequestResult {
+            kind: "request",
+            index: p.index,
+            line: p.line,
+            id: p.id.clone(),
+            old: None,
+            new: SideResult::of(new, self.pricer),
+            equal: None,
+            similarity: None,
+            change: None,
+        };
+        self.add_counts(p, new, &mut result);
+        result
+    }
+
+    fn add_counts(&mut self, p: &Planned, new: &Outcome, result: &mut RequestResult) {
         self.new.add(new, self.pricer);
         if !new.ok && self.first_failure.as_ref().is_none_or(|f| f.index > p.index) {
             self.first_failure = Some(FirstFailure {
@@ -498,6 +570,7 @@ impl<'p> Comparison<'p> {
             });
         }
         let Some(old) = Self::old_outcome(p) else { return };
+        result.old = Some(SideResult::of(&old, self.pricer));
         self.any_old = true;
         self.old.add(&old, self.pricer);
         let change = |kind: &'static str, similarity: Option<f64>, diff: Option<String>| Change {
@@ -514,10 +587,12 @@ impl<'p> Comparison<'p> {
         match (old.ok, new.ok) {
             (true, false) => {
                 self.outputs.regressed += 1;
+                result.change = Some("regressed");
                 self.changes.push(change("regressed", None, None));
             }
             (false, true) if p.recorded.is_some() => {
                 self.outputs.fixed += 1;
+                result.change = Some("fixed");
                 self.changes.push(change("fixed", None, None));
             }
             _ => {}
@@ -533,10 +608,15 @@ impl<'p> Comparison<'p> {
         if a == b {
             self.outputs.equal += 1;
             self.similarity_sum += 1.0;
+            result.equal = Some(true);
+            result.similarity = Some(1.0);
             return;
         }
         let sim = similarity(a, b);
         self.similarity_sum += sim;
+        result.equal = Some(false);
+        result.similarity = Some(sim);
+        result.change = Some("changed");
         let diff = self.with_diff.then(|| render_diff(a, b));
         self.changes.push(change("changed", Some(sim), diff));
     }
@@ -835,6 +915,40 @@ mod tests {
         assert!(is_json_document("[1]"));
         assert!(!is_json_document("42"));
         assert!(!is_json_document("{\"a\": "));
+    }
+
+    #[test]
+    fn each_request_yields_its_own_result_line() {
+        let mut cmp = Comparison::new(&NoPrices, false);
+        let same = cmp.add(
+            &planned(0, Some(recorded("same answer", 100.0, Some(0.001)))),
+            &new_outcome("same answer", 50.0, Some(0.002)),
+        );
+        assert_eq!((same.index, same.line, same.id.as_deref()), (0, 1, Some("r0")));
+        assert_eq!((same.equal, same.similarity, same.change), (Some(true), Some(1.0), None));
+        let old = same.old.as_ref().unwrap();
+        assert_eq!(
+            (old.latency_ms, old.ttft_ms, old.output_tokens, old.cost_usd),
+            (Some(100.0), Some(50.0), Some(5), Some(0.001))
+        );
+        assert_eq!(
+            (same.new.latency_ms, same.new.output_tokens, same.new.cost_usd),
+            (Some(50.0), Some(7), Some(0.002))
+        );
+        let changed =
+            cmp.add(&planned(1, Some(recorded("a b c d", 100.0, None))), &new_outcome("a x c d", 50.0, None));
+        assert_eq!((changed.equal, changed.change), (Some(false), Some("changed")));
+        assert!((changed.similarity.unwrap() - 0.75).abs() < 1e-9);
+        assert_eq!(changed.new.cost_usd, None, "unpriced");
+        let failed =
+            Outcome { ok: false, status: Some(500), error: Some("server".into()), ..Outcome::default() };
+        let regressed = cmp.add(&planned(2, Some(recorded("x", 1.0, None))), &failed);
+        assert_eq!((regressed.equal, regressed.change), (None, Some("regressed")));
+        assert_eq!(regressed.new.error.as_deref(), Some("server"));
+        let fresh = cmp.add(&planned(3, None), &new_outcome("y", 1.0, None));
+        assert!(fresh.old.is_none() && fresh.equal.is_none());
+        let line = serde_json::to_value(&fresh).unwrap();
+        assert_eq!(line["type"], "request");
     }
 
     #[test]

@@ -25,7 +25,7 @@ use serde::Serialize;
 use crate::cli::{Format, ReplayArgs, ReplayInputFormat, ReplayMockArgs};
 use crate::error::{Error, ExitStatus};
 use crate::output::Printer;
-use compare::{Comparison, Gates, LatencySummary, Pricer, Report, Verdict};
+use compare::{Comparison, Gates, LatencySummary, Pricer, Report, RequestResult, Verdict};
 use input::{BadLine, InputFormat};
 use plan::{Filter, Pace, Plan, PlanOptions, SetField};
 use schedule::{Stop, Target};
@@ -240,7 +240,22 @@ pub fn run(settings: ReplaySettings, printer: Printer) -> anyhow::Result<ExitSta
             }
         };
         let target = Arc::new(target::EngineTarget { engine: engine.clone() });
-        let parts = execute(plan, target, &table, options.diff, stop, || bar.inc(1)).await;
+        // `--format jsonl`: one line per request as it completes (a long replay shows results
+        // as they come, and a consumer can stream them), the summary line at the end.
+        let jsonl = options.format == Format::Jsonl;
+        let mut lines_failed = None;
+        let parts = execute(plan, target, &table, options.diff, stop, |result| {
+            bar.inc(1);
+            if jsonl && lines_failed.is_none() {
+                if let Err(e) = write_result_line(&mut std::io::stdout().lock(), result) {
+                    lines_failed = Some(e);
+                }
+            }
+        })
+        .await;
+        if let Some(e) = lines_failed {
+            return Err(anyhow::Error::new(e).context("cannot write to stdout"));
+        }
         bar.finish_and_clear();
         engine.flush().await;
         anyhow::Ok(parts)
@@ -323,23 +338,40 @@ pub struct SkippedLine {
     pub message: String,
 }
 
-/// Send the plan to `target` on its schedule and build the report. `progress` is ticked once
-/// per reply; `stop` ends sending early (Ctrl-C).
+/// One `--format jsonl` line, flushed at once.
+pub fn write_result_line(out: &mut dyn Write, result: &RequestResult) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(result).map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    out.write_all(&line)?;
+    out.flush()
+}
+
+/// The last `--format jsonl` line: the whole report, tagged.
+#[derive(Serialize)]
+struct SummaryLine<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(flatten)]
+    report: &'a ReplayReport,
+}
+
+/// Send the plan to `target` on its schedule and build the report. `progress` is called once
+/// per reply with its result line; `stop` ends sending early (Ctrl-C).
 pub async fn execute<T: Target>(
     plan: Plan,
     target: Arc<T>,
     pricer: &dyn Pricer,
     with_diff: bool,
     stop: impl std::future::Future<Output = ()>,
-    mut progress: impl FnMut(),
+    mut progress: impl FnMut(&RequestResult),
 ) -> (Report, LatencySummary, f64, Stop) {
     let started = Instant::now();
     let mut cmp = Comparison::new(pricer, with_diff);
     let mut lag = LagStats::default();
     let stopped = schedule::run(plan.requests, target, stop, |done| {
         lag.record(done.lag);
-        cmp.add(&done.request, &done.outcome);
-        progress();
+        let result = cmp.add(&done.request, &done.outcome);
+        progress(&result);
     })
     .await;
     (cmp.finish(), lag.summary(), started.elapsed().as_secs_f64(), stopped)
@@ -389,6 +421,11 @@ pub fn write_report(
     format: Format,
     pretty: bool,
 ) -> anyhow::Result<()> {
+    if format == Format::Jsonl {
+        // The request lines went out as the replies came (`run`); this closes the stream.
+        crate::output::write_json(out, &SummaryLine { kind: "summary", report: r }, false)?;
+        return Ok(());
+    }
     let rows = compare::rows(&r.report);
     crate::output::write_report(out, format, &compare::HEADERS, &rows, r, pretty)?;
     if format == Format::Table {
@@ -572,7 +609,7 @@ mod tests {
         }
         let bad = plan.bad_lines.clone();
         let filtered = plan.filtered_out;
-        let parts = execute(plan, Arc::new(target), &NoPrices, true, std::future::pending(), || {}).await;
+        let parts = execute(plan, Arc::new(target), &NoPrices, true, std::future::pending(), |_| {}).await;
         let report = assemble(&opts, format, bad, filtered, parts);
         let status = exit_status(&report, &opts.gates, &Printer::silent());
         (report, status)

@@ -2,10 +2,8 @@
 //!
 //! Public traces drop prompt text for privacy and keep the token counts, so a replay must
 //! send a prompt that the server counts as exactly the recorded number of prompt tokens and
-//! ask for the recorded number of output tokens. The text is a sequence of common English
-//! words, each of which is a single token with and without a leading space in the target
-//! encoding; the BPE pre-tokenizer splits text at spaces before letters, so `N` such words
-//! are exactly `N` tokens. The count is still checked with the real tokenizer and adjusted.
+//! ask for the recorded number of output tokens. The text comes from
+//! [`crate::tokenize::words`] (shared with `bench`): single-token words, exactly N tokens.
 //!
 //! Mooncake's `hash_ids` say which 512-token blocks of a prompt are shared with earlier
 //! requests (prefix caching). Block `h` is always the same words, so requests with a common
@@ -14,309 +12,16 @@
 
 use serde_json::{json, Value};
 
+use crate::tokenize::words::WordPool;
 use crate::tokenize::Encoding;
 
 /// Tokens per `hash_ids` block in the Mooncake traces.
 pub const MOONCAKE_BLOCK_TOKENS: usize = 512;
 
-/// Candidate words; those that are not single tokens in the encoding are dropped at start.
-const CANDIDATES: &[&str] = &[
-    "the",
-    "of",
-    "and",
-    "to",
-    "in",
-    "is",
-    "was",
-    "that",
-    "for",
-    "on",
-    "are",
-    "with",
-    "as",
-    "at",
-    "be",
-    "this",
-    "have",
-    "from",
-    "or",
-    "one",
-    "had",
-    "by",
-    "word",
-    "but",
-    "not",
-    "what",
-    "all",
-    "were",
-    "we",
-    "when",
-    "your",
-    "can",
-    "said",
-    "there",
-    "use",
-    "an",
-    "each",
-    "which",
-    "she",
-    "do",
-    "how",
-    "their",
-    "if",
-    "will",
-    "up",
-    "other",
-    "about",
-    "out",
-    "many",
-    "then",
-    "them",
-    "these",
-    "so",
-    "some",
-    "her",
-    "would",
-    "make",
-    "like",
-    "him",
-    "into",
-    "time",
-    "has",
-    "look",
-    "two",
-    "more",
-    "write",
-    "go",
-    "see",
-    "number",
-    "no",
-    "way",
-    "could",
-    "people",
-    "my",
-    "than",
-    "first",
-    "water",
-    "been",
-    "call",
-    "who",
-    "oil",
-    "its",
-    "now",
-    "find",
-    "long",
-    "down",
-    "day",
-    "did",
-    "get",
-    "come",
-    "made",
-    "may",
-    "part",
-    "over",
-    "new",
-    "sound",
-    "take",
-    "only",
-    "little",
-    "work",
-    "know",
-    "place",
-    "year",
-    "live",
-    "me",
-    "back",
-    "give",
-    "most",
-    "very",
-    "after",
-    "thing",
-    "our",
-    "just",
-    "name",
-    "good",
-    "sentence",
-    "man",
-    "think",
-    "say",
-    "great",
-    "where",
-    "help",
-    "through",
-    "much",
-    "before",
-    "line",
-    "right",
-    "too",
-    "mean",
-    "old",
-    "any",
-    "same",
-    "tell",
-    "boy",
-    "follow",
-    "came",
-    "want",
-    "show",
-    "also",
-    "around",
-    "form",
-    "three",
-    "small",
-    "set",
-    "put",
-    "end",
-    "does",
-    "another",
-    "well",
-    "large",
-    "must",
-    "big",
-    "even",
-    "such",
-    "because",
-    "turn",
-    "here",
-    "why",
-    "ask",
-    "went",
-    "men",
-    "read",
-    "need",
-    "land",
-    "different",
-    "home",
-    "us",
-    "move",
-    "try",
-    "kind",
-    "hand",
-    "picture",
-    "again",
-    "change",
-    "off",
-    "play",
-    "spell",
-    "air",
-    "away",
-    "animal",
-    "house",
-    "point",
-    "page",
-    "letter",
-    "mother",
-    "answer",
-    "found",
-    "study",
-    "still",
-    "learn",
-    "should",
-    "world",
-    "high",
-    "every",
-    "near",
-    "add",
-    "food",
-    "between",
-    "own",
-    "below",
-    "country",
-    "plant",
-    "last",
-    "school",
-    "father",
-    "keep",
-    "tree",
-    "never",
-    "start",
-    "city",
-    "earth",
-    "eye",
-    "light",
-    "thought",
-    "head",
-    "under",
-    "story",
-    "saw",
-    "left",
-    "few",
-    "while",
-    "along",
-    "might",
-    "close",
-    "something",
-    "seem",
-    "next",
-    "hard",
-    "open",
-    "example",
-    "begin",
-    "life",
-    "always",
-    "those",
-    "both",
-    "paper",
-    "together",
-    "got",
-    "group",
-    "often",
-    "run",
-    "important",
-    "until",
-    "children",
-    "side",
-    "feet",
-    "car",
-    "mile",
-    "night",
-    "walk",
-    "white",
-    "sea",
-    "began",
-    "grow",
-    "took",
-    "river",
-    "four",
-    "carry",
-    "state",
-    "once",
-    "book",
-    "hear",
-    "stop",
-    "without",
-    "second",
-    "later",
-    "miss",
-    "idea",
-    "enough",
-    "eat",
-    "face",
-    "watch",
-    "far",
-    "really",
-    "almost",
-    "let",
-    "above",
-    "girl",
-    "sometimes",
-    "mountain",
-    "cut",
-    "young",
-    "talk",
-    "soon",
-    "list",
-    "song",
-    "being",
-    "leave",
-    "family",
-];
-
 /// Builds prompts for one encoding.
 #[derive(Debug, Clone)]
 pub struct Synthesizer {
-    encoding: Encoding,
-    words: Vec<&'static str>,
+    pool: WordPool,
     /// Prompt tokens a one-message chat request adds around its content.
     overhead: u64,
 }
@@ -326,22 +31,12 @@ impl Synthesizer {
     /// (per-message tokens, the role, the reply primer): the server's `prompt_tokens` is
     /// `overhead + content tokens`.
     pub fn new(encoding: Encoding, overhead: u64) -> anyhow::Result<Self> {
-        let words: Vec<&'static str> = CANDIDATES
-            .iter()
-            .copied()
-            .filter(|w| encoding.count(w) == 1 && encoding.count(&format!(" {w}")) == 1)
-            .collect();
-        if words.len() < 16 {
-            anyhow::bail!(
-                "encoding {} has too few single-token words to synthesize prompts",
-                encoding.name()
-            );
-        }
-        Ok(Synthesizer { encoding, words, overhead })
+        let pool = WordPool::new(encoding).map_err(anyhow::Error::msg)?;
+        Ok(Synthesizer { pool, overhead })
     }
 
     pub fn encoding(&self) -> Encoding {
-        self.encoding
+        self.pool.encoding()
     }
 
     /// Content tokens for a request whose chat-format prompt is `prompt_tokens`. A prompt
@@ -354,35 +49,15 @@ impl Synthesizer {
     /// [`MOONCAKE_BLOCK_TOKENS`] words come from the ids (shared between requests); the rest
     /// is unique to `salt` (the request's line number).
     pub fn text(&self, tokens: usize, hash_ids: &[u64], salt: u64) -> String {
-        let mut words: Vec<&str> = Vec::with_capacity(tokens);
-        for i in 0..tokens {
+        self.pool.text(tokens, |i| {
             let block = i / MOONCAKE_BLOCK_TOKENS;
             let pos = (i % MOONCAKE_BLOCK_TOKENS) as u64;
-            let seed = match hash_ids.get(block) {
+            match hash_ids.get(block) {
                 Some(&h) => mix(h, pos),
                 // Unique filler: a different domain than block ids so it never collides.
                 None => mix(salt ^ 0x9e37_79b9_7f4a_7c15, i as u64) ^ 0x5555_5555,
-            };
-            words.push(self.words[(seed % self.words.len() as u64) as usize]);
-        }
-        let mut text = words.join(" ");
-        // The pre-tokenizer makes this exact; check anyway and fix the rare miss.
-        let mut n = self.encoding.count(&text);
-        let mut guard = 0;
-        while n != tokens && guard < 64 {
-            if n > tokens {
-                match text.rfind(' ') {
-                    Some(pos) => text.truncate(pos),
-                    None => break,
-                }
-            } else {
-                text.push(' ');
-                text.push_str(self.words[guard % self.words.len()]);
             }
-            n = self.encoding.count(&text);
-            guard += 1;
-        }
-        text
+        })
     }
 
     /// A chat request whose prompt is `prompt_tokens` chat-format tokens and which asks for

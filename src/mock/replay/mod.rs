@@ -8,10 +8,15 @@
 //! stream, as SSE chunks rebuilt from it (same text, same usage), with the recorded latency
 //! or none. Identical requests recorded several times are answered in recorded order.
 //!
-//! A miss is a 404 in OpenAI's error shape naming the closest recorded request and the
+//! Anthropic's `POST /v1/messages` is answered from the same recording (see [`anthropic`]):
+//! recorded requests are translated to the Messages API body the engine sent, and recorded
+//! answers back into Messages API JSON or its SSE event sequence.
+//!
+//! A miss is a 404 in the API's error shape naming the closest recorded request and the
 //! fields that differ, or, with `--fallthrough URL`, the request is forwarded there and the
-//! exchange appended to the recording (record once, replay forever). Auth headers are
-//! forwarded to the fallthrough endpoint but never recorded or echoed.
+//! exchange appended to the recording (record once, replay forever). Concurrent identical
+//! misses wait for the first one's answer, so each distinct request is appended once. Auth
+//! headers are forwarded to the fallthrough endpoint but never recorded or echoed.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -31,6 +36,8 @@ use serde_json::Value;
 use super::body::{sse_data, PacedWriter};
 use super::wire::{json_response, unix_now, Api, ApiError};
 use super::{openai, MAX_BODY_BYTES};
+
+mod anthropic;
 use crate::commands::replay::input::{self, BadLine, InputFormat, Payload};
 use crate::commands::replay::normalize::{closest, differing_fields, word_bag, MatchOn};
 use crate::usage::{LedgerLine, Usage};
@@ -84,6 +91,10 @@ impl ReplayConfig {
     }
 }
 
+/// A request as one API sees it: its `--match-on` projection and the word bag of its key
+/// (for naming the closest request on a miss).
+type View = (Value, HashMap<String, u32>);
+
 /// One recorded exchange, indexed.
 #[derive(Debug, Clone)]
 struct Entry {
@@ -92,6 +103,8 @@ struct Entry {
     /// The projected request (what `--match-on` compares), for naming differing fields.
     projected: Value,
     bag: HashMap<String, u32>,
+    /// The same for the Messages API body of the request (`None`: not expressible there).
+    anthropic: Option<View>,
     status: Option<u16>,
     response: Option<Value>,
     error: Option<String>,
@@ -110,8 +123,11 @@ struct Cassette {
 }
 
 impl Cassette {
-    fn add(&mut self, key: String, entry: Entry) {
-        self.by_key.entry(key).or_default().push(self.entries.len());
+    /// Index `entry` under each of its keys (one per API it can answer).
+    fn add(&mut self, keys: Vec<String>, entry: Entry) {
+        for key in keys {
+            self.by_key.entry(key).or_default().push(self.entries.len());
+        }
         self.entries.push(entry);
     }
 
@@ -131,7 +147,23 @@ pub struct ReplayState {
     config: ReplayConfig,
     cassette: Mutex<Cassette>,
     client: Option<reqwest::Client>,
+    /// One lock per missed key being forwarded: identical concurrent misses queue behind the
+    /// first and are then answered from what it recorded.
+    inflight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     started: Instant,
+}
+
+/// The match keys of a recorded canonical request, with its Anthropic view.
+fn index_keys(match_on: &MatchOn, body: &Value) -> (String, Vec<String>, Option<View>) {
+    let key = match_on.key(body);
+    let mut keys = vec![key.clone()];
+    let view = anthropic::wire_request(body).map(|wire| {
+        let akey = anthropic::key(match_on, &wire);
+        let bag = word_bag(&akey);
+        keys.push(akey);
+        (match_on.project(&wire), bag)
+    });
+    (key, keys, view)
 }
 
 /// Load the recording. Bad lines are returned for the caller to report (the rest is served).
@@ -151,14 +183,15 @@ pub fn load(config: ReplayConfig) -> anyhow::Result<(ReplayState, Vec<BadLine>)>
                 let Payload::Body(body) = item.payload else { continue };
                 let Some(rec) = item.recorded else { continue };
                 let projected = config.match_on.project(&body);
-                let key = config.match_on.key(&body);
+                let (key, keys, view) = index_keys(&config.match_on, &body);
                 cassette.add(
-                    key.clone(),
+                    keys,
                     Entry {
                         line: item.line,
                         id: item.id,
                         bag: word_bag(&key),
                         projected,
+                        anthropic: view,
                         status: rec.status,
                         response: rec.response,
                         error: rec.error,
@@ -181,7 +214,13 @@ pub fn load(config: ReplayConfig) -> anyhow::Result<(ReplayState, Vec<BadLine>)>
         ),
         None => None,
     };
-    let state = ReplayState { config, cassette: Mutex::new(cassette), client, started: Instant::now() };
+    let state = ReplayState {
+        config,
+        cassette: Mutex::new(cassette),
+        client,
+        inflight: Mutex::new(HashMap::new()),
+        started: Instant::now(),
+    };
     Ok((state, bad))
 }
 
@@ -222,11 +261,13 @@ impl ReplayState {
     }
 }
 
-/// The replay router: chat completions from the recording, a JSON 404 for anything else.
+/// The replay router: chat completions and Anthropic messages from the recording, a JSON
+/// 404 for anything else.
 pub fn router(state: Arc<ReplayState>) -> Router {
     Router::new()
         .route("/v1/chat/completions", post(chat_completions))
         .route("/chat/completions", post(chat_completions))
+        .route("/v1/messages", post(messages))
         .fallback(not_found)
         .with_state(state)
 }
@@ -250,7 +291,15 @@ struct StreamOptions {
 }
 
 async fn chat_completions(State(st): State<Arc<ReplayState>>, req: Request) -> Response {
-    let api = Api::OpenAi;
+    replay(st, req, Api::OpenAi).await
+}
+
+async fn messages(State(st): State<Arc<ReplayState>>, req: Request) -> Response {
+    replay(st, req, Api::Anthropic).await
+}
+
+/// Both routes: parse, match, answer (or miss / fall through) in `api`'s dialect.
+async fn replay(st: Arc<ReplayState>, req: Request, api: Api) -> Response {
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b,
@@ -265,41 +314,65 @@ async fn chat_completions(State(st): State<Arc<ReplayState>>, req: Request) -> R
     };
     let delivery: Delivery = serde_json::from_value(body.clone()).unwrap_or_default();
     let include_usage = delivery.stream_options.is_some_and(|o| o.include_usage);
-    let key = st.config.match_on.key(&body);
+    let key = match api {
+        Api::OpenAi => st.config.match_on.key(&body),
+        Api::Anthropic => anthropic::key(&st.config.match_on, &body),
+    };
     let hit = st.cassette.lock().ok().and_then(|mut c| c.take(&key));
     let entry = match hit {
         Some(e) => e,
-        None => match &st.config.fallthrough {
-            Some(url) => match fall_through(&st, url, &parts.headers, &body, &key).await {
+        None => match (&st.config.fallthrough, api) {
+            (Some(url), Api::OpenAi) => match forward_once(&st, url, &parts.headers, &body, &key).await {
                 Ok(entry) => entry,
                 Err(resp) => return resp,
             },
-            None => return miss(&st, &body),
+            _ => return miss(&st, &body, api),
         },
     };
-    answer(&entry, delivery.stream, include_usage, st.config.latency).await
+    answer(&entry, api, delivery.stream, include_usage, st.config.latency).await
 }
 
 /// 404 naming the closest recorded request and what differs.
-fn miss(st: &ReplayState, body: &Value) -> Response {
+fn miss(st: &ReplayState, body: &Value, api: Api) -> Response {
     let projected = st.config.match_on.project(body);
-    let bag = word_bag(&st.config.match_on.key(body));
+    let (bag, empty) = match api {
+        Api::OpenAi => (word_bag(&st.config.match_on.key(body)), "the recording is empty"),
+        Api::Anthropic => (
+            word_bag(&anthropic::key(&st.config.match_on, body)),
+            "no recorded request can be sent to the Messages API",
+        ),
+    };
+    // Candidates in this API's view: (entry index, projection, bag).
+    fn view(e: &Entry, api: Api) -> Option<(&Value, &HashMap<String, u32>)> {
+        match api {
+            Api::OpenAi => Some((&e.projected, &e.bag)),
+            Api::Anthropic => e.anthropic.as_ref().map(|(p, b)| (p, b)),
+        }
+    }
     let hint = match st.cassette.lock() {
-        Ok(c) => match closest(&bag, c.entries.iter().map(|e| &e.bag)) {
-            Some((i, sim)) => {
-                let e = &c.entries[i];
-                let id = e.id.as_deref().map(|id| format!(" (id {id})")).unwrap_or_default();
-                let fields = differing_fields(&projected, &e.projected);
-                format!(
-                    "closest recorded request: line {}{id}, {:.0}% similar, differs in: {}",
-                    e.line,
-                    sim * 100.0,
-                    if fields.is_empty() { "nothing visible".to_string() } else { fields.join(", ") }
-                )
+        Ok(c) => {
+            let candidates: Vec<(&Entry, &Value, &HashMap<String, u32>)> =
+                c.entries.iter().filter_map(|e| view(e, api).map(|(p, b)| (e, p, b))).collect();
+            match closest(&bag, candidates.iter().map(|(_, _, b)| *b)) {
+                Some((i, sim)) => {
+                    let (e, e_projected, _) = candidates[i];
+                    let id = e.id.as_deref().map(|id| format!(" (id {id})")).unwrap_or_default();
+                    let fields = differing_fields(&projected, e_projected);
+                    format!(
+                        "closest recorded request: line {}{id}, {:.0}% similar, differs in: {}",
+                        e.line,
+                        sim * 100.0,
+                        if fields.is_empty() { "nothing visible".to_string() } else { fields.join(", ") }
+                    )
+                }
+                None => empty.to_string(),
             }
-            None => "the recording is empty".to_string(),
-        },
+        }
         Err(_) => "the recording index is unavailable".to_string(),
+    };
+    let hint = match (api, &st.config.fallthrough) {
+        (Api::Anthropic, Some(_)) => format!("{hint} (--fallthrough forwards only chat completions)"),
+        _ => hint,
     };
     ApiError {
         status: StatusCode::NOT_FOUND,
@@ -311,11 +384,17 @@ fn miss(st: &ReplayState, body: &Value) -> Response {
         code: Some("replay_miss"),
         openai_type: "invalid_request_error",
     }
-    .response(Api::OpenAi)
+    .response(api)
 }
 
 /// Answer from an entry: the recorded error, the recorded body, or SSE rebuilt from it.
-async fn answer(entry: &Entry, stream: bool, include_usage: bool, latency: ReplayLatency) -> Response {
+async fn answer(
+    entry: &Entry,
+    api: Api,
+    stream: bool,
+    include_usage: bool,
+    latency: ReplayLatency,
+) -> Response {
     let (ttft, total) = match latency {
         ReplayLatency::Zero => (Duration::ZERO, Duration::ZERO),
         ReplayLatency::Recorded => {
@@ -344,8 +423,11 @@ async fn answer(entry: &Entry, stream: bool, include_usage: bool, latency: Repla
             code: None,
             openai_type,
         }
-        .response(Api::OpenAi);
+        .response(api);
     };
+    if api == Api::Anthropic {
+        return answer_anthropic(response, stream, ttft, total).await;
+    }
     if !stream {
         tokio::time::sleep(total).await;
         return match serde_json::to_vec(response) {
@@ -364,6 +446,39 @@ async fn answer(entry: &Entry, stream: bool, include_usage: bool, latency: Repla
     let mut resp = Response::new(paced.into_body());
     openai::sse_headers(resp.headers_mut());
     resp
+}
+
+/// A recorded answer in the Messages API's dialect.
+async fn answer_anthropic(response: &Value, stream: bool, ttft: Duration, total: Duration) -> Response {
+    let fail = |e: String| {
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: e,
+            param: None,
+            code: None,
+            openai_type: "server_error",
+        }
+        .response(Api::Anthropic)
+    };
+    let recorded: anthropic::Recorded = match serde_json::from_value(response.clone()) {
+        Ok(r) => r,
+        Err(e) => return fail(format!("the recorded response is not a chat completion: {e}")),
+    };
+    if !stream {
+        tokio::time::sleep(total).await;
+        return match anthropic::message(&recorded) {
+            Ok(bytes) => json_response(StatusCode::OK, bytes),
+            Err(e) => fail(format!("cannot encode the recorded response: {e}")),
+        };
+    }
+    match anthropic::stream(&recorded, ttft, total.saturating_sub(ttft)) {
+        Ok(paced) => {
+            let mut resp = Response::new(paced.into_body());
+            openai::sse_headers(resp.headers_mut());
+            resp
+        }
+        Err(e) => fail(format!("cannot encode the stream: {e}")),
+    }
 }
 
 fn server_error(message: &str) -> Response {
@@ -450,7 +565,7 @@ struct Delta<'a> {
 
 /// Split text into stream pieces: each piece is a run of whitespace and the word after it,
 /// so the pieces concatenate to the text exactly.
-fn pieces(text: &str) -> Vec<&str> {
+pub(super) fn pieces(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut prev_ws = true;
@@ -563,6 +678,35 @@ fn sse_from(
     Ok(w.finish())
 }
 
+/// Forward a miss unless an identical request is already being forwarded; then wait for it
+/// and answer from what it recorded, so concurrent identical misses append one line.
+async fn forward_once(
+    st: &ReplayState,
+    base_url: &str,
+    headers: &HeaderMap,
+    body: &Value,
+    key: &str,
+) -> Result<Entry, Response> {
+    let gate = {
+        let mut map = st.inflight.lock().map_err(|_| server_error("fallthrough lock poisoned"))?;
+        map.entry(key.to_string()).or_default().clone()
+    };
+    let _turn = gate.lock().await;
+    let recorded_meanwhile = st.cassette.lock().ok().and_then(|mut c| c.take(key));
+    let result = match recorded_meanwhile {
+        // It waited for the real exchange already: no recorded latency on top.
+        Some(entry) => Ok(Entry { latency_ms: None, ttft_ms: None, ..entry }),
+        None => fall_through(st, base_url, headers, body, key).await,
+    };
+    if let Ok(mut map) = st.inflight.lock() {
+        // The last one out removes the gate (the map holds one reference, `gate` another).
+        if Arc::strong_count(&gate) <= 2 {
+            map.remove(key);
+        }
+    }
+    result
+}
+
 /// Forward a miss to the fallthrough endpoint (non-streaming, so the whole answer can be
 /// recorded), append the exchange to the recording, and index it.
 async fn fall_through(
@@ -644,18 +788,20 @@ async fn fall_through(
         append_line(&st.config.recording, &line)
             .map_err(|e| server_error(&format!("cannot append to {}: {e}", st.config.recording.display())))?;
         c.lines += 1;
+        let (_, keys, view) = index_keys(&st.config.match_on, body);
         let entry = Entry {
             line: c.lines,
             id: None,
             projected: st.config.match_on.project(body),
             bag: word_bag(key),
+            anthropic: view,
             status: line.status,
             response: Some(response),
             error: None,
             ttft_ms: None,
             latency_ms: Some(latency_ms),
         };
-        c.add(key.to_string(), entry.clone());
+        c.add(keys, entry.clone());
         // This request consumed the new answer.
         *c.served.entry(key.to_string()).or_insert(0) += 1;
         entry
@@ -755,6 +901,7 @@ mod tests {
             id: None,
             projected: json!({}),
             bag: HashMap::new(),
+            anthropic: None,
             status: Some(200),
             response: None,
             error: None,
@@ -766,12 +913,13 @@ mod tests {
     #[test]
     fn identical_requests_get_recorded_answers_in_order_then_the_last_again() {
         let mut c = Cassette::default();
-        c.add("k".into(), entry(1));
-        c.add("other".into(), entry(2));
-        c.add("k".into(), entry(3));
+        c.add(vec!["k".into()], entry(1));
+        c.add(vec!["other".into()], entry(2));
+        c.add(vec!["k".into(), "k2".into()], entry(3));
         let lines: Vec<usize> = (0..4).map(|_| c.take("k").unwrap().line).collect();
         assert_eq!(lines, [1, 3, 3, 3]);
         assert!(c.take("missing").is_none());
+        assert_eq!(c.take("k2").unwrap().line, 3, "one entry under several keys");
     }
 
     #[test]
