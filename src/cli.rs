@@ -264,7 +264,7 @@ pub struct ServeArgs {
         long,
         value_name = "FILE",
         help_heading = "Replay",
-        conflicts_with_all = ["seed", "reply_tokens", "ttft", "itl", "jitter", "rpm", "tpm", "fail_rate", "fail_kinds", "require_key"]
+        conflicts_with_all = ["seed", "reply_tokens", "ttft", "itl", "jitter", "rpm", "tpm", "fail_rate", "fail_kinds", "require_key", "oauth_client", "token_ttl"]
     )]
     pub replay: Option<PathBuf>,
     /// Fields that decide a match, comma-separated dotted paths (e.g. model,messages)
