@@ -451,7 +451,7 @@ fn timing_is_reproduced_and_scaled() {
     let (code, r, err) = replay_json(&[rec, "--mock", "-j", "256"]);
     assert_eq!(code, 0, "{err}");
     let wall = r["wall_s"].as_f64().unwrap();
-    assert!((1.99..2.6).contains(&wall), "a 1.99 s recording replays in {wall} s");
+    assert!((1.99..3.5).contains(&wall), "a 1.99 s recording replays in {wall} s");
     // Generous for a shared CI machine; benches/replay.md has the measured figures.
     let lag = r["schedule_lag_ms"]["p99"].as_f64().unwrap();
     assert!(lag < 25.0, "scheduler lag p99 {lag} ms");
@@ -460,7 +460,8 @@ fn timing_is_reproduced_and_scaled() {
     let (code, r, _) = replay_json(&[rec, "--mock", "-j", "256", "--speed", "10"]);
     assert_eq!(code, 0);
     let wall = r["wall_s"].as_f64().unwrap();
-    assert!((0.19..0.6).contains(&wall), "--speed 10: {wall} s");
+    // The upper bound only has to tell 10x from 1x (2 s) on a loaded machine.
+    assert!((0.19..1.5).contains(&wall), "--speed 10: {wall} s");
 
     let (code, r, _) = replay_json(&[rec, "--mock", "-j", "256", "--fast", "--limit", "50"]);
     assert_eq!(code, 0);
