@@ -5,6 +5,7 @@
 //! (what they carry), `runner` (send them, collect records), `record` (one request, the
 //! `--out` line), `metrics` (records -> numbers), `report` (numbers -> table/JSON/CSV).
 
+pub mod direct;
 pub mod live;
 pub mod metrics;
 pub mod options;
@@ -217,7 +218,8 @@ pub fn run(settings: BenchSettings, printer: Printer) -> anyhow::Result<ExitStat
     };
     crate::runtime()?.block_on(async {
         let engine = crate::engine::Engine::new(settings.engine.clone(), options).await?;
-        let target = Arc::new(target::EngineTarget::new(engine, &workload)?);
+        let target = target::EngineTarget::new(engine, &workload)?;
+        let target = Arc::new(if settings.no_direct { target } else { target.with_direct().await });
         execute(&settings, target, workload, encoding, printer).await
     })
 }
