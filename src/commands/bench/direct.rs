@@ -12,6 +12,7 @@
 //!
 //! Streams, HTTPS, retries and rate limits always go through the engine.
 
+use std::borrow::Cow;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -20,6 +21,8 @@ use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue, HOST};
 use hyper::{Method, Request, Uri};
+use serde::de::IgnoredAny;
+use serde::Deserialize;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
@@ -27,7 +30,8 @@ use super::record::ErrorClass;
 use super::runner::Exchange;
 use super::target::class_of;
 use crate::engine::{DirectPlan, ErrorKind};
-use crate::provider::Wire;
+use crate::provider::{Wire, WireUsage};
+use crate::usage::Usage;
 
 /// One prepared request.
 struct Prepared {
@@ -156,31 +160,93 @@ impl DirectTarget {
             ex.end = now;
             return ex;
         }
-        match self.wire.parse_response(&bytes) {
-            Err(e) => {
-                let mut ex = failed(class_of(ErrorKind::Stream, Some(status)), Some(status), e.0);
+        match self.read(&bytes) {
+            Err(message) => {
+                let mut ex = failed(class_of(ErrorKind::Stream, Some(status)), Some(status), message);
                 ex.end = now;
                 ex
             }
-            Ok(parsed) => {
-                let usage = parsed.usage.map(|u| u.to_usage());
-                let has_output = parsed
-                    .choices
-                    .first()
-                    .is_some_and(|c| c.message.content.as_deref().is_some_and(|t| !t.is_empty()));
-                Exchange {
-                    first_chunk: Some(now),
-                    content: if has_output { vec![now] } else { Vec::new() },
-                    end: now,
-                    input_tokens: usage.map(|u| u.input_tokens),
-                    output_tokens: usage.map(|u| u.output_tokens),
-                    output_text: if usage.is_none() { parsed.text().to_string() } else { String::new() },
-                    status: Some(status),
-                    error: None,
-                }
-            }
+            Ok((usage, text)) => Exchange {
+                first_chunk: Some(now),
+                content: if text.as_deref().is_some_and(|t| !t.is_empty()) { vec![now] } else { Vec::new() },
+                end: now,
+                input_tokens: usage.map(|u| u.input_tokens),
+                output_tokens: usage.map(|u| u.output_tokens),
+                output_text: match (usage, text) {
+                    (None, Some(t)) => t,
+                    _ => String::new(),
+                },
+                status: Some(status),
+                error: None,
+            },
         }
     }
+
+    /// Usage and the first choice's text of a 2xx body. OpenAI's answers are read with a
+    /// borrowing struct that skips what bench does not use (the engine's full parse buffers
+    /// every unknown field); anything it cannot read goes to the engine's parser, so errors
+    /// and edge cases are the engine's.
+    fn read(&self, bytes: &[u8]) -> Result<(Option<Usage>, Option<String>), String> {
+        if matches!(self.wire, Wire::OpenAi | Wire::Azure) {
+            if let Ok(lean) = serde_json::from_slice::<LeanResponse<'_>>(bytes) {
+                let text = lean.choices.into_iter().next().and_then(|c| c.message.content).map(String::from);
+                return Ok((lean.usage.map(|u| u.to_usage()), text));
+            }
+        }
+        let parsed = self.wire.parse_response(bytes).map_err(|e| e.0)?;
+        let text = parsed.choices.first().and_then(|c| c.message.content.clone());
+        Ok((parsed.usage.map(|u| u.to_usage()), text))
+    }
+}
+
+/// The parts of a `chat.completion` bench reads. The fields it does not use are still
+/// typed like the engine's `ChatResponse` types them, so a body one path accepts the other
+/// accepts too.
+#[derive(Deserialize)]
+struct LeanResponse<'a> {
+    #[serde(default, borrow)]
+    #[allow(dead_code)]
+    id: Cow<'a, str>,
+    #[serde(default, borrow)]
+    #[allow(dead_code)]
+    object: Cow<'a, str>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    created: u64,
+    #[serde(default, borrow)]
+    #[allow(dead_code)]
+    model: Cow<'a, str>,
+    #[serde(default, borrow)]
+    choices: Vec<LeanChoice<'a>>,
+    #[serde(default)]
+    usage: Option<WireUsage>,
+}
+
+#[derive(Deserialize)]
+struct LeanChoice<'a> {
+    #[serde(default)]
+    #[allow(dead_code)]
+    index: u32,
+    #[serde(borrow)]
+    message: LeanMessage<'a>,
+    #[serde(default, borrow)]
+    #[allow(dead_code)]
+    finish_reason: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct LeanMessage<'a> {
+    #[serde(default, borrow)]
+    #[allow(dead_code)]
+    role: Cow<'a, str>,
+    #[serde(default, borrow)]
+    content: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    #[allow(dead_code)]
+    reasoning_content: Option<Cow<'a, str>>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    tool_calls: Option<Vec<IgnoredAny>>,
 }
 
 fn failed(class: ErrorClass, status: Option<u16>, message: String) -> Exchange {

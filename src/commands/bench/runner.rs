@@ -116,7 +116,7 @@ pub struct LevelOutcome {
 }
 
 /// Called with every record (warmup ones too) and the level's statistics so far.
-pub type OnRecord<'a> = dyn FnMut(&BenchRecord, &LevelStats) -> anyhow::Result<()> + 'a;
+pub type OnRecord<'a> = dyn FnMut(&BenchRecord, &LevelStats) -> anyhow::Result<()> + Send + 'a;
 
 /// Run the levels in order. Stops after a level that did not complete.
 pub async fn run<T: Target>(
