@@ -346,10 +346,8 @@ async fn ttft_and_itl_pace_the_stream() {
             let due = Duration::from_millis(60 + 20 * i as u64);
             assert!(*at >= due, "token {i} at {at:?}, due {due:?}");
         }
-        let on_time = arrivals
-            .iter()
-            .enumerate()
-            .all(|(i, at)| *at < Duration::from_millis(60 + 20 * i as u64 + 50));
+        let on_time =
+            arrivals.iter().enumerate().all(|(i, at)| *at < Duration::from_millis(60 + 20 * i as u64 + 50));
         // One by one, not in one burst at the end.
         let spread = arrivals[4] - arrivals[0] >= Duration::from_millis(60);
         if headers_at < Duration::from_millis(50) && on_time && spread {

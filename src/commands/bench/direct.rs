@@ -73,7 +73,10 @@ impl DirectTarget {
             let mut headers = HeaderMap::with_capacity(spec.headers.len() + 1);
             headers.insert(HOST, HeaderValue::from_str(authority.as_str()).ok()?);
             for (name, value) in &spec.headers {
-                headers.append(HeaderName::from_bytes(name.as_bytes()).ok()?, HeaderValue::from_str(value).ok()?);
+                headers.append(
+                    HeaderName::from_bytes(name.as_bytes()).ok()?,
+                    HeaderValue::from_str(value).ok()?,
+                );
             }
             let method = Method::from_bytes(spec.method.as_bytes()).ok()?;
             requests.push(Prepared { method, uri, headers, body: Bytes::from(spec.body) });
@@ -122,7 +125,8 @@ impl DirectTarget {
             return failed(ErrorClass::Config, None, "no request prepared".into());
         };
         let deadline = Instant::now() + self.timeout;
-        let timed_out = || failed(ErrorClass::Timeout, None, format!("no response within {:?}", self.timeout));
+        let timed_out =
+            || failed(ErrorClass::Timeout, None, format!("no response within {:?}", self.timeout));
         let mut conn = match tokio::time::timeout_at(deadline, self.connection()).await {
             Err(_) => return timed_out(),
             Ok(Err(message)) => return failed(ErrorClass::Connect, None, message),
@@ -156,7 +160,8 @@ impl DirectTarget {
                 s if s >= 500 => ErrorKind::Server,
                 _ => ErrorKind::Rejected,
             };
-            let mut ex = failed(class_of(kind, Some(status)), Some(status), crate::provider::error_message(&bytes));
+            let mut ex =
+                failed(class_of(kind, Some(status)), Some(status), crate::provider::error_message(&bytes));
             ex.end = now;
             return ex;
         }
