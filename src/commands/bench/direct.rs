@@ -10,7 +10,9 @@
 //! parser the engine uses, and failures are classified the same way, so the records (counts,
 //! tokens, error classes) are the ones the engine path would give.
 //!
-//! Streams, HTTPS, retries and rate limits always go through the engine.
+//! Streams, HTTPS, proxies, retries and rate limits always go through the engine. One
+//! behaviour differs on purpose: after a 429 the engine pauses every worker, this path keeps
+//! offering the configured load (`--via-engine` restores the engine's behaviour).
 
 use std::borrow::Cow;
 use std::sync::Mutex;
@@ -19,7 +21,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
-use hyper::header::{HeaderMap, HeaderName, HeaderValue, HOST};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, HOST, USER_AGENT};
 use hyper::{Method, Request, Uri};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
@@ -32,6 +34,8 @@ use super::target::class_of;
 use crate::engine::{DirectPlan, ErrorKind};
 use crate::provider::{Wire, WireUsage};
 use crate::usage::Usage;
+
+const USER_AGENT_VALUE: &str = concat!("llmkit/", env!("CARGO_PKG_VERSION"));
 
 /// One prepared request.
 struct Prepared {
@@ -57,6 +61,14 @@ pub struct DirectTarget {
 impl DirectTarget {
     /// `None` when a request of the plan cannot be expressed here (the engine path is used).
     pub fn new(plan: DirectPlan) -> Option<DirectTarget> {
+        // The engine's client goes through a proxy named in the environment; this path
+        // cannot, so it steps aside.
+        let proxied = ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
+        if proxied {
+            return None;
+        }
         let mut address = None;
         let mut requests = Vec::with_capacity(plan.requests.len());
         for spec in plan.requests {
@@ -70,7 +82,7 @@ impl DirectTarget {
                 return None;
             }
             let uri = Uri::builder().path_and_query(full.path_and_query()?.clone()).build().ok()?;
-            let mut headers = HeaderMap::with_capacity(spec.headers.len() + 1);
+            let mut headers = HeaderMap::with_capacity(spec.headers.len() + 3);
             headers.insert(HOST, HeaderValue::from_str(authority.as_str()).ok()?);
             for (name, value) in &spec.headers {
                 headers.append(
@@ -78,6 +90,9 @@ impl DirectTarget {
                     HeaderValue::from_str(value).ok()?,
                 );
             }
+            // What the engine's reqwest client adds to every request.
+            headers.entry(USER_AGENT).or_insert(HeaderValue::from_static(USER_AGENT_VALUE));
+            headers.entry(ACCEPT).or_insert(HeaderValue::from_static("*/*"));
             let method = Method::from_bytes(spec.method.as_bytes()).ok()?;
             requests.push(Prepared { method, uri, headers, body: Bytes::from(spec.body) });
         }
@@ -165,7 +180,7 @@ impl DirectTarget {
             ex.end = now;
             return ex;
         }
-        match self.read(&bytes) {
+        match read(self.wire, &bytes) {
             Err(message) => {
                 let mut ex = failed(class_of(ErrorKind::Stream, Some(status)), Some(status), message);
                 ex.end = now;
@@ -186,22 +201,22 @@ impl DirectTarget {
             },
         }
     }
+}
 
-    /// Usage and the first choice's text of a 2xx body. OpenAI's answers are read with a
-    /// borrowing struct that skips what bench does not use (the engine's full parse buffers
-    /// every unknown field); anything it cannot read goes to the engine's parser, so errors
-    /// and edge cases are the engine's.
-    fn read(&self, bytes: &[u8]) -> Result<(Option<Usage>, Option<String>), String> {
-        if matches!(self.wire, Wire::OpenAi | Wire::Azure) {
-            if let Ok(lean) = serde_json::from_slice::<LeanResponse<'_>>(bytes) {
-                let text = lean.choices.into_iter().next().and_then(|c| c.message.content).map(String::from);
-                return Ok((lean.usage.map(|u| u.to_usage()), text));
-            }
+/// Usage and the first choice's text of a 2xx body. OpenAI's answers are read with a
+/// borrowing struct that skips what bench does not use (the engine's full parse buffers
+/// every unknown field); anything it cannot read goes to the engine's parser, so errors
+/// and edge cases are the engine's.
+fn read(wire: Wire, bytes: &[u8]) -> Result<(Option<Usage>, Option<String>), String> {
+    if matches!(wire, Wire::OpenAi | Wire::Azure) {
+        if let Ok(lean) = serde_json::from_slice::<LeanResponse<'_>>(bytes) {
+            let text = lean.choices.into_iter().next().and_then(|c| c.message.content).map(String::from);
+            return Ok((lean.usage.map(|u| u.to_usage()), text));
         }
-        let parsed = self.wire.parse_response(bytes).map_err(|e| e.0)?;
-        let text = parsed.choices.first().and_then(|c| c.message.content.clone());
-        Ok((parsed.usage.map(|u| u.to_usage()), text))
     }
+    let parsed = wire.parse_response(bytes).map_err(|e| e.0)?;
+    let text = parsed.choices.first().and_then(|c| c.message.content.clone());
+    Ok((parsed.usage.map(|u| u.to_usage()), text))
 }
 
 /// The parts of a `chat.completion` bench reads. The fields it does not use are still
@@ -280,4 +295,41 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         src = inner.source();
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the engine path takes from the same body.
+    fn via_engine(bytes: &[u8]) -> Result<(Option<Usage>, Option<String>), ()> {
+        let parsed = Wire::OpenAi.parse_response(bytes).map_err(|_| ())?;
+        Ok((
+            parsed.usage.map(|u| u.to_usage()),
+            parsed.choices.first().and_then(|c| c.message.content.clone()),
+        ))
+    }
+
+    #[test]
+    fn the_lean_read_agrees_with_the_engine_parser() {
+        let bodies: [&str; 9] = [
+            r#"{"id":"c1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"hi there"},"finish_reason":"stop"}],"usage":{"prompt_tokens":19,"completion_tokens":2,"total_tokens":21},"system_fingerprint":"x"}"#,
+            r#"{"choices":[{"message":{"content":"esc \"q\" \n \u00e9"}}]}"#,
+            r#"{"choices":[{"message":{"content":null,"tool_calls":[{"id":"t","type":"function","function":{"name":"f","arguments":"{}"}}]}}],"usage":{"prompt_tokens":3,"completion_tokens":7}}"#,
+            r#"{"choices":[]}"#,
+            r#"{}"#,
+            r#"{"id":5,"choices":[]}"#,
+            r#"{"choices":[{"index":0}]}"#,
+            r#"<html>hello</html>"#,
+            r#"[1,2]"#,
+        ];
+        for body in bodies {
+            let lean = read(Wire::OpenAi, body.as_bytes()).map_err(|_| ());
+            assert_eq!(lean, via_engine(body.as_bytes()), "{body}");
+        }
+        let (usage, text) = read(Wire::OpenAi, bodies[0].as_bytes()).unwrap();
+        assert_eq!(usage.map(|u| (u.input_tokens, u.output_tokens)), Some((19, 2)));
+        assert_eq!(text.as_deref(), Some("hi there"));
+        assert_eq!(read(Wire::OpenAi, bodies[1].as_bytes()).unwrap().1.as_deref(), Some("esc \"q\" \n é"));
+    }
 }
