@@ -201,6 +201,7 @@ Register-ArgumentCompleter -Native -CommandName 'llmkit' -ScriptBlock {
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Closed loop: requests in flight at once (workers); with --rate: the most in flight')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]')
             [CompletionResult]::new('--no-stream', '--no-stream', [CompletionResultType]::ParameterName, 'Do not stream: measure plain request latency (TTFT = E2E; no TPOT or ITL)')
+            [CompletionResult]::new('--via-engine', '--via-engine', [CompletionResultType]::ParameterName, 'Send non-streamed requests through the full request engine too. By default they go on bare kept-alive HTTP/1 connections when the engine would add nothing (one plain http:// endpoint, no retries, no rate limit, no cache): same records, less overhead')
             [CompletionResult]::new('--mock', '--mock', [CompletionResultType]::ParameterName, 'Run against the embedded mock server (no network, no key)')
             [CompletionResult]::new('--no-ledger', '--no-ledger', [CompletionResultType]::ParameterName, 'Do not append to the usage ledger ($LLMKIT_LEDGER or $XDG_DATA_HOME/llmkit/usage.jsonl)')
             [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show a progress bar')

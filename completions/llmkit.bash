@@ -305,7 +305,7 @@ _llmkit() {
             return 0
             ;;
         llmkit__subcmd__bench)
-            opts="-n -d -m -c -j -v -q -h -V --rate --arrival --burstiness --requests --duration --warmup --sweep --seed --prompt-tokens --prompt-tokens-stddev --max-tokens --dataset --no-stream --out --slo --slo-attainment --max-errors --max-error-rate --mock-ttft --mock-itl --mock-jitter --mock-fail-rate --profile --base-url --provider --model --api-key-env --rpm --tpm --max-retries --timeout --fallback --mock --record --no-ledger --cache --cache-ttl --cache-dir --format --no-progress --concurrency --verbose --quiet --config --help --version report help"
+            opts="-n -d -m -c -j -v -q -h -V --rate --arrival --burstiness --requests --duration --warmup --sweep --seed --prompt-tokens --prompt-tokens-stddev --max-tokens --dataset --no-stream --via-engine --out --slo --slo-attainment --max-errors --max-error-rate --mock-ttft --mock-itl --mock-jitter --mock-fail-rate --profile --base-url --provider --model --api-key-env --rpm --tpm --max-retries --timeout --fallback --mock --record --no-ledger --cache --cache-ttl --cache-dir --format --no-progress --concurrency --verbose --quiet --config --help --version report help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

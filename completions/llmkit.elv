@@ -195,6 +195,7 @@ set edit:completion:arg-completer[llmkit] = {|@words|
             cand --concurrency 'Closed loop: requests in flight at once (workers); with --rate: the most in flight'
             cand --config 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]'
             cand --no-stream 'Do not stream: measure plain request latency (TTFT = E2E; no TPOT or ITL)'
+            cand --via-engine 'Send non-streamed requests through the full request engine too. By default they go on bare kept-alive HTTP/1 connections when the engine would add nothing (one plain http:// endpoint, no retries, no rate limit, no cache): same records, less overhead'
             cand --mock 'Run against the embedded mock server (no network, no key)'
             cand --no-ledger 'Do not append to the usage ledger ($LLMKIT_LEDGER or $XDG_DATA_HOME/llmkit/usage.jsonl)'
             cand --no-progress 'Never show a progress bar'

@@ -189,6 +189,7 @@ jsonl\t''"
 complete -c llmkit -n "__fish_llmkit_using_subcommand bench; and not __fish_seen_subcommand_from report help" -s j -s c -l concurrency -d 'Closed loop: requests in flight at once (workers); with --rate: the most in flight' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand bench; and not __fish_seen_subcommand_from report help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/llmkit/config.toml]' -r -F
 complete -c llmkit -n "__fish_llmkit_using_subcommand bench; and not __fish_seen_subcommand_from report help" -l no-stream -d 'Do not stream: measure plain request latency (TTFT = E2E; no TPOT or ITL)'
+complete -c llmkit -n "__fish_llmkit_using_subcommand bench; and not __fish_seen_subcommand_from report help" -l via-engine -d 'Send non-streamed requests through the full request engine too. By default they go on bare kept-alive HTTP/1 connections when the engine would add nothing (one plain http:// endpoint, no retries, no rate limit, no cache): same records, less overhead'
 complete -c llmkit -n "__fish_llmkit_using_subcommand bench; and not __fish_seen_subcommand_from report help" -l mock -d 'Run against the embedded mock server (no network, no key)'
 complete -c llmkit -n "__fish_llmkit_using_subcommand bench; and not __fish_seen_subcommand_from report help" -l no-ledger -d 'Do not append to the usage ledger ($LLMKIT_LEDGER or $XDG_DATA_HOME/llmkit/usage.jsonl)'
 complete -c llmkit -n "__fish_llmkit_using_subcommand bench; and not __fish_seen_subcommand_from report help" -l no-progress -d 'Never show a progress bar'

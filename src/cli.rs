@@ -545,6 +545,11 @@ pub struct BenchWorkloadArgs {
     /// Do not stream: measure plain request latency (TTFT = E2E; no TPOT or ITL).
     #[arg(long)]
     pub no_stream: bool,
+    /// Send non-streamed requests through the full request engine too. By default they go
+    /// on bare kept-alive HTTP/1 connections when the engine would add nothing (one plain
+    /// http:// endpoint, no retries, no rate limit, no cache): same records, less overhead.
+    #[arg(long)]
+    pub via_engine: bool,
     /// Write every request's record here (JSONL), for `bench report` and your own analysis.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,

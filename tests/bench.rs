@@ -340,3 +340,53 @@ fn breached_gates_exit_1() {
     assert!(v["requests"].as_u64().unwrap() < 40, "stopped early");
     assert!(String::from_utf8_lossy(&run.stderr).contains("more than --max-errors 3"));
 }
+
+/// The direct path (non-streamed requests on bare connections) and the engine path give the
+/// same records: same successes, same failures by class and status, same token counts.
+#[test]
+fn the_direct_path_counts_exactly_like_the_engine() {
+    let run = |extra: &[&str]| -> serde_json::Value {
+        let out = llmkit()
+            .args(["bench", "--mock", "--mock-fail-rate", "0.3", "--seed", "7", "--no-stream"])
+            .args(["-c", "1", "-n", "150", "--prompt-tokens", "30", "--max-tokens", "6"])
+            .args(["--format", "json", "-q"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.code().is_some_and(|c| c <= 1), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let (direct, engine) = (run(&[]), run(&["--via-engine"]));
+    for key in ["requests", "succeeded", "errors", "errors_by_class", "errors_by_status", "input_tokens"] {
+        assert_eq!(direct[key], engine[key], "{key}");
+    }
+    for key in ["output_tokens", "output_tokens_estimated"] {
+        assert_eq!(direct[key], engine[key], "{key}");
+    }
+    assert!(direct["errors"].as_u64().unwrap() > 10, "faults were injected: {direct}");
+    assert_eq!(direct["ttft_ms"]["count"], engine["ttft_ms"]["count"]);
+}
+
+#[test]
+fn the_direct_path_reports_broken_endpoints_like_the_engine() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let no_stream = |url: &str| {
+        llmkit()
+            .args(["bench", "--base-url", url, "-m", "gpt-4o-mini", "-n", "20", "--timeout", "5s"])
+            .args(["--prompt-tokens", "16", "--max-tokens", "4", "--format", "json", "--no-stream"])
+            .env("OPENAI_API_KEY", "sk-test-not-a-real-key")
+            .assert()
+    };
+    no_stream(&format!("http://127.0.0.1:{port}/v1"))
+        .code(5)
+        .stdout(predicate::str::contains("\"connect\":"))
+        .stderr(predicate::str::contains("Connection refused"));
+    no_stream(&raw_server(http_reply("200 OK", "text/html", "<html>hello</html>")))
+        .code(5)
+        .stdout(predicate::str::contains("\"protocol\":"));
+    let body = r#"{"error":{"message":"Incorrect API key provided","type":"invalid_request_error"}}"#;
+    no_stream(&raw_server(http_reply("401 Unauthorized", "application/json", body)))
+        .code(3)
+        .stderr(predicate::str::contains("Incorrect API key provided"))
+        .stderr(predicate::str::contains("sk-test").not());
+}

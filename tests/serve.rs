@@ -381,29 +381,50 @@ async fn ttft_and_itl_pace_the_stream() {
         c.itl = Duration::from_millis(20);
     }))
     .await;
-    let (headers_at, arrivals) = content_arrivals(&s, 5).await;
-    assert_eq!(arrivals.len(), 5);
-    assert!(headers_at < Duration::from_millis(50), "headers come first: {headers_at:?}");
-    // Token i is due at ttft + i * itl from the start (absolute deadlines: a late token does
-    // not push the later ones back), and never earlier.
-    for (i, at) in arrivals.iter().enumerate() {
-        let due = Duration::from_millis(60 + 20 * i as u64);
-        assert!(*at >= due, "token {i} at {at:?}, due {due:?}");
-        assert!(*at < due + Duration::from_millis(150), "token {i} at {at:?}, due {due:?}");
+    // A loaded machine can only make things late, never early. So the lower bounds (which
+    // catch a mock that ignores its knobs) hold on every attempt, while the upper bounds and
+    // the one-by-one check (which catch a burst or drift) must hold on one of three attempts:
+    // a scheduling stall three times in a row would be a broken mock, not bad luck.
+    let mut last = String::new();
+    let mut paced = false;
+    for _ in 0..3 {
+        let (headers_at, arrivals) = content_arrivals(&s, 5).await;
+        assert_eq!(arrivals.len(), 5);
+        // Token i is due at ttft + i * itl from the start (absolute deadlines: a late token
+        // does not push the later ones back), and never earlier.
+        for (i, at) in arrivals.iter().enumerate() {
+            let due = Duration::from_millis(60 + 20 * i as u64);
+            assert!(*at >= due, "token {i} at {at:?}, due {due:?}");
+        }
+        let on_time =
+            arrivals.iter().enumerate().all(|(i, at)| *at < Duration::from_millis(60 + 20 * i as u64 + 50));
+        // One by one, not in one burst at the end.
+        let spread = arrivals[4] - arrivals[0] >= Duration::from_millis(60);
+        if headers_at < Duration::from_millis(50) && on_time && spread {
+            paced = true;
+            break;
+        }
+        last = format!("headers at {headers_at:?}, tokens at {arrivals:?}");
     }
-    // And they come one by one, not in one burst at the end.
-    let separate = arrivals.windows(2).filter(|w| w[1] > w[0]).count();
-    assert!(separate >= 2 && arrivals[4] - arrivals[0] >= Duration::from_millis(20), "{arrivals:?}");
+    assert!(paced, "three attempts late or bunched; the last: {last}");
 
-    // Not streamed: the answer comes after the whole generation time.
+    // Not streamed: the answer comes after the whole generation time (never before it).
     let mut body = hello();
     body["max_tokens"] = json!(5);
-    let t0 = Instant::now();
-    let (status, _) = chat(&s, &body).await;
-    assert_eq!(status, 200);
-    let took = t0.elapsed();
-    assert!(took >= Duration::from_millis(60 + 4 * 20), "{took:?}");
-    assert!(took < Duration::from_millis(60 + 4 * 20 + 200), "{took:?}");
+    let whole = Duration::from_millis(60 + 4 * 20);
+    let mut took = Vec::new();
+    for _ in 0..3 {
+        let t0 = Instant::now();
+        let (status, _) = chat(&s, &body).await;
+        assert_eq!(status, 200);
+        let t = t0.elapsed();
+        assert!(t >= whole, "{t:?}");
+        took.push(t);
+        if t < whole + Duration::from_millis(50) {
+            break;
+        }
+    }
+    assert!(took.iter().any(|t| *t < whole + Duration::from_millis(50)), "{took:?}");
 }
 
 #[tokio::test]

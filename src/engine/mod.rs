@@ -471,6 +471,14 @@ struct Inner {
     priced: AtomicBool,
 }
 
+/// See [`Engine::direct_plan`]. Holds the API key in its headers: never print it.
+pub struct DirectPlan {
+    pub requests: Vec<HttpRequestSpec>,
+    pub wire: crate::provider::Wire,
+    pub timeout: Duration,
+    pub max_in_flight: usize,
+}
+
 /// The shared request engine. Clone it freely: clones share everything.
 #[derive(Debug, Clone)]
 pub struct Engine {
@@ -686,6 +694,36 @@ impl Engine {
             }
             None => Ok(key.clone().map(|secret| Credential { secret, generation: None })),
         }
+    }
+
+    /// For a load generator that sends requests itself (`bench`'s direct path): the exact
+    /// HTTP request one attempt would send for each body, key included, when sending it
+    /// directly is all the engine would do: one endpoint over plain `http://`, no retries, no
+    /// rate limit, no cache, no recording. `None` otherwise, or when a request cannot be
+    /// prepared (the engine path then reports the error per request as usual).
+    pub async fn direct_plan(&self, bodies: &[ChatBody], stream: bool) -> Option<DirectPlan> {
+        let inner = &*self.inner;
+        let [ep] = inner.endpoints.as_slice() else { return None };
+        let plain = inner.policy.max_retries == 0
+            && !inner.limiter.has_buckets()
+            && inner.cache.is_none()
+            && inner.writer.is_none()
+            && ep.base_url.starts_with("http://");
+        if !plain {
+            return None;
+        }
+        let key = ep.key.get().await.ok()?;
+        let target = target(ep, key.as_ref().map(|k| k.expose()));
+        let requests = bodies
+            .iter()
+            .map(|b| ep.wire.prepare(b, &target, stream).ok().map(|p| p.spec))
+            .collect::<Option<Vec<_>>>()?;
+        Some(DirectPlan {
+            requests,
+            wire: ep.wire,
+            timeout: inner.timeout,
+            max_in_flight: inner.limiter.concurrency_limit(),
+        })
     }
 
     /// Totals over every request so far.

@@ -189,6 +189,12 @@ impl RateLimiter {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Whether a request or token bucket is active (admission can wait).
+    pub fn has_buckets(&self) -> bool {
+        let st = self.state();
+        st.requests.is_some() || st.tokens.is_some()
+    }
+
     /// Whether callers should estimate token costs (a token bucket is active).
     pub fn counts_tokens(&self) -> bool {
         self.counts_tokens.load(Ordering::Relaxed)

@@ -26,6 +26,7 @@ pub mod replay;
 mod reply;
 mod request;
 mod server;
+mod timer;
 mod wire;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -451,7 +452,7 @@ impl Planned {
         }
         let delay = self.latency.total(self.pieces.len(), &mut self.latency_rng());
         if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
+            timer::sleep(delay).await;
         }
     }
 

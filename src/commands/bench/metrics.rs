@@ -451,6 +451,27 @@ mod tests {
     }
 
     #[test]
+    fn long_latencies_are_not_clamped() {
+        // 45 s, 2 h and 3 days: far above any fixed histogram range one might have guessed.
+        for us in [45_000_000u64, 7_200_000_000, 259_200_000_000] {
+            let mut l = Latency::default();
+            l.record(1_000);
+            l.record(us);
+            l.record(us);
+            let p50 = l.quantile_us(0.5).unwrap();
+            let rel = (p50 as f64 - us as f64).abs() / us as f64;
+            assert!(rel <= 1e-4, "{us} us came back as {p50} us");
+            assert_eq!(l.quantile_us(1.0), Some(us));
+            assert_eq!(l.summary().max, Some(us as f64 / 1000.0));
+            // Merging (bench report) keeps them too.
+            let mut merged = Latency::default();
+            merged.merge(&l);
+            assert_eq!(merged.quantile_us(0.99), Some(us));
+            assert_eq!(merged.count(), 3);
+        }
+    }
+
+    #[test]
     fn summary_reports_design_metrics() {
         let mut s = LevelStats::new("concurrency=1");
         for i in 0..100 {

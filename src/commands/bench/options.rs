@@ -50,6 +50,8 @@ pub struct BenchSettings {
     pub out: Option<PathBuf>,
     pub format: Format,
     pub no_progress: bool,
+    /// `--via-engine`: no direct path.
+    pub no_direct: bool,
     pub engine: EngineSettings,
     /// `Some` with `--mock`.
     pub mock: Option<MockKnobs>,
@@ -138,6 +140,7 @@ impl BenchSettings {
             max_tokens,
             dataset,
             no_stream,
+            via_engine,
             out,
         } = workload;
 
@@ -251,6 +254,7 @@ impl BenchSettings {
             out: out.clone(),
             format: output.format,
             no_progress: output.no_progress,
+            no_direct: *via_engine,
             engine: engine_settings,
             mock,
         })

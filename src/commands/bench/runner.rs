@@ -116,7 +116,7 @@ pub struct LevelOutcome {
 }
 
 /// Called with every record (warmup ones too) and the level's statistics so far.
-pub type OnRecord<'a> = dyn FnMut(&BenchRecord, &LevelStats) -> anyhow::Result<()> + 'a;
+pub type OnRecord<'a> = dyn FnMut(&BenchRecord, &LevelStats) -> anyhow::Result<()> + Send + 'a;
 
 /// Run the levels in order. Stops after a level that did not complete.
 pub async fn run<T: Target>(
@@ -235,8 +235,10 @@ async fn phase<T: Target>(
 
     match &plan.load {
         Load::Closed { concurrency } => {
+            let fail_fast = Arc::new(FailFast::default());
             for _ in 0..*concurrency {
                 let (shared, tx, stop, issued) = (shared.clone(), tx.clone(), stop.clone(), issued.clone());
+                let fail_fast = fail_fast.clone();
                 tokio::spawn(async move {
                     loop {
                         if stop.load(Ordering::Relaxed) {
@@ -250,6 +252,9 @@ async fn phase<T: Target>(
                             break;
                         }
                         let record = shared.request(seq, None, None).await;
+                        if fail_fast.dead_after(record.ok()) {
+                            stop.store(true, Ordering::Relaxed);
+                        }
                         if tx.send(record).is_err() {
                             break;
                         }
@@ -351,6 +356,28 @@ async fn phase<T: Target>(
     stop.store(true, Ordering::Relaxed);
     *next_item += seen.max(issued.load(Ordering::Relaxed));
     Ok(ending)
+}
+
+/// The workers' own view of "nothing works": the collector decides how the level ended, but
+/// it runs on the same runtime and can fall behind workers whose requests fail in
+/// microseconds, so the workers stop themselves after [`FAIL_FAST_AFTER`] failures with no
+/// success, instead of hammering a dead endpoint until the collector catches up.
+#[derive(Default)]
+struct FailFast {
+    failures: AtomicU64,
+    any_success: AtomicBool,
+}
+
+impl FailFast {
+    /// Count one result; true when the endpoint looks dead.
+    fn dead_after(&self, ok: bool) -> bool {
+        if ok {
+            self.any_success.store(true, Ordering::Relaxed);
+            return false;
+        }
+        let failures = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
+        failures >= FAIL_FAST_AFTER && !self.any_success.load(Ordering::Relaxed)
+    }
 }
 
 /// Resolves on Ctrl-C when asked to listen; never otherwise.

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::direct::DirectTarget;
 use super::record::ErrorClass;
 use super::runner::{Exchange, Target};
 use super::workload::{WorkItem, Workload};
@@ -16,6 +17,8 @@ use crate::error::Error;
 pub struct EngineTarget {
     engine: Engine,
     bodies: Vec<ChatBody>,
+    /// Non-streamed requests skip the engine when it would add nothing (see [`super::direct`]).
+    direct: Option<DirectTarget>,
 }
 
 impl EngineTarget {
@@ -32,7 +35,21 @@ impl EngineTarget {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(EngineTarget { engine, bodies })
+        Ok(EngineTarget { engine, bodies, direct: None })
+    }
+
+    /// Send non-streamed requests on the direct path when the engine allows it.
+    pub async fn with_direct(mut self) -> EngineTarget {
+        self.direct = match self.engine.direct_plan(&self.bodies, false).await {
+            Some(plan) => DirectTarget::new(plan),
+            None => None,
+        };
+        self
+    }
+
+    /// Whether non-streamed requests take the direct path.
+    pub fn is_direct(&self) -> bool {
+        self.direct.is_some()
     }
 }
 
@@ -74,7 +91,7 @@ fn exchange(outcome: Outcome, content: Vec<Instant>) -> Exchange {
 }
 
 /// Server messages can span lines; a record's message is one line.
-fn one_line(s: &str) -> String {
+pub(crate) fn one_line(s: &str) -> String {
     let line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if line.chars().count() > 300 {
         line.chars().take(300).collect::<String>() + "..."
@@ -85,6 +102,9 @@ fn one_line(s: &str) -> String {
 
 impl Target for EngineTarget {
     async fn send(&self, index: usize, _item: &WorkItem, stream: bool) -> Exchange {
+        if let (false, Some(direct)) = (stream, &self.direct) {
+            return direct.send(index).await;
+        }
         let body = self.bodies[index % self.bodies.len().max(1)].clone();
         let request = ChatRequest::new(body);
         if stream {
