@@ -1,4 +1,8 @@
-//! The request engine: the only code in llmkit that touches the network.
+//! The request engine: the only code in llmkit that touches the network as a client, with one
+//! deliberate exception: `bench`'s direct path (`commands/bench/direct.rs`) sends the requests
+//! [`Engine::direct_plan`] prepared on its own connections when the engine would add nothing
+//! to them (no retries, limits, cache, recording or OAuth2), because a load generator must not
+//! be slower than the server it measures.
 //!
 //! Every network subcommand sends its requests through one shared [`Engine`] (it is `Clone`,
 //! with an `Arc` inside), which owns the pieces that must be shared across workers to work at
@@ -699,7 +703,7 @@ impl Engine {
     /// For a load generator that sends requests itself (`bench`'s direct path): the exact
     /// HTTP request one attempt would send for each body, key included, when sending it
     /// directly is all the engine would do: one endpoint over plain `http://`, no retries, no
-    /// rate limit, no cache, no recording. `None` otherwise, or when a request cannot be
+    /// rate limit, no cache, no recording, no OAuth2. `None` otherwise, or when a request cannot be
     /// prepared (the engine path then reports the error per request as usual).
     pub async fn direct_plan(&self, bodies: &[ChatBody], stream: bool) -> Option<DirectPlan> {
         let inner = &*self.inner;
@@ -712,11 +716,22 @@ impl Engine {
         if !plain {
             return None;
         }
+        // OAuth2 tokens expire and are refreshed on 401: only the engine's path does that.
+        if ep.oauth.is_some() {
+            return None;
+        }
         let key = ep.key.get().await.ok()?;
-        let target = target(ep, key.as_ref().map(|k| k.expose()));
+        let secret = key.as_ref().map(|k| k.expose());
+        let target = target(ep, ep.provider_key(secret));
         let requests = bodies
             .iter()
-            .map(|b| ep.wire.prepare(b, &target, stream).ok().map(|p| p.spec))
+            .map(|b| {
+                let mut spec = ep.wire.prepare(b, &target, stream).ok()?.spec;
+                if let (Some(p), Some(s)) = (ep.placement, secret) {
+                    p.apply(&mut spec, s);
+                }
+                Some(spec)
+            })
             .collect::<Option<Vec<_>>>()?;
         Some(DirectPlan {
             requests,
