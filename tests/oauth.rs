@@ -496,3 +496,28 @@ fn batch_remote_uses_the_token_for_the_batch_api() {
     assert_eq!(s.oauth_tokens_issued, 1, "one token for upload, create, polls and download");
     assert_eq!(s.oauth_token_rejections, 0);
 }
+
+#[test]
+fn bench_non_streamed_on_an_oauth2_profile_uses_the_token() {
+    // `bench --no-stream` normally sends on its own direct path; with OAuth2 it must go
+    // through the engine, which holds (and refreshes) the token.
+    let m = mock(Duration::from_millis(300), Duration::from_millis(5));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &m, "");
+    let out = llmkit()
+        .env("LLMKIT_TEST_OAUTH_SECRET", SECRET)
+        .arg("--config")
+        .arg(&cfg)
+        .args(["bench", "--profile", "gw", "--no-stream", "-c", "4", "--duration", "1s"])
+        .args(["--prompt-tokens", "16", "--max-tokens", "4", "--format", "json", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["errors"], 0, "{report}");
+    assert!(report["succeeded"].as_u64().unwrap() > 20, "{report}");
+    assert_clean("stdout", &out.stdout);
+    assert_clean("stderr", &out.stderr);
+    let s = stats(&m);
+    assert!((2..=8).contains(&s.oauth_tokens_issued), "1 s at ttl 300 ms: {} tokens", s.oauth_tokens_issued);
+}
