@@ -163,6 +163,8 @@ async fn a_killed_remote_run_resumes_from_its_state_file() {
             last_line: 5,
             downloaded: false,
         }],
+        // As written by versions before `api` was recorded: read as OpenAI's.
+        api: None,
     };
     std::fs::write(remote::state_path(&out), serde_json::to_vec(&state_json(&state)).unwrap()).unwrap();
 

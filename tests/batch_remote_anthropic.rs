@@ -244,6 +244,7 @@ async fn a_killed_remote_run_resumes_from_its_state_file() {
             last_line: 5,
             downloaded: false,
         }],
+        api: Some(remote::BatchApi::Anthropic),
     };
     std::fs::write(remote::state_path(&out), serde_json::to_vec(&state).unwrap()).unwrap();
 
@@ -369,6 +370,42 @@ fn cli_remote_mode_end_to_end_with_split_and_attach() {
         .arg(dir.path().join("x.jsonl"))
         .assert()
         .code(3);
+}
+
+#[test]
+fn a_state_file_is_resumed_only_with_the_api_that_made_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let out = dir.path().join("out.jsonl");
+    write_input(&input, 3);
+    let state = RemoteState {
+        input: input.clone(),
+        input_bytes: std::fs::metadata(&input).unwrap().len(),
+        covered_through: 3,
+        batches: vec![RemoteBatch {
+            id: "msgbatch_x".into(),
+            input_file_id: String::new(),
+            requests: 3,
+            first_line: 1,
+            last_line: 3,
+            downloaded: false,
+        }],
+        api: Some(remote::BatchApi::Anthropic),
+    };
+    std::fs::write(remote::state_path(&out), serde_json::to_vec(&state).unwrap()).unwrap();
+    let assert = llmkit()
+        .args(["batch", "--mock", "--remote", "--poll-interval", "10ms"])
+        .arg(&input)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr);
+    assert!(stderr.contains("Anthropic Message Batches") && stderr.contains("OpenAI Batch API"), "{stderr}");
+    // State files of older versions (no `api`) are OpenAI's.
+    let old: RemoteState =
+        serde_json::from_str(r#"{"input":"x","input_bytes":1,"covered_through":0,"batches":[]}"#).unwrap();
+    assert_eq!(old.api, None);
 }
 
 /// The client against hand-written answers in the shapes of Anthropic's API reference (not

@@ -129,7 +129,8 @@ fn server_message(body: &[u8]) -> String {
 }
 
 /// Which Batch API the job runs on: the primary endpoint's provider decides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum BatchApi {
     /// OpenAI (and compatible) files + batches.
     OpenAi,
@@ -144,6 +145,13 @@ impl BatchApi {
             _ => BatchApi::OpenAi,
         }
     }
+
+    fn describe(self) -> &'static str {
+        match self {
+            BatchApi::OpenAi => "the OpenAI Batch API (provider openai or azure)",
+            BatchApi::Anthropic => "Anthropic Message Batches (provider anthropic)",
+        }
+    }
 }
 
 /// What a remote run remembers between invocations.
@@ -155,6 +163,9 @@ pub struct RemoteState {
     /// Every input line up to here is in one of `batches`.
     pub covered_through: u64,
     pub batches: Vec<RemoteBatch>,
+    /// The API the batches live on (absent in state files of older versions: OpenAI).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<BatchApi>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -236,6 +247,16 @@ pub async fn submit<X: Transport>(
             ))
             .into());
         }
+        Some(st) if st.api.unwrap_or(BatchApi::OpenAi) != api => {
+            return Err(Error::usage(format!(
+                "{} holds batches of {}, but this profile uses {}: resume with the profile that \
+                 created them",
+                state_file.display(),
+                st.api.unwrap_or(BatchApi::OpenAi).describe(),
+                api.describe()
+            ))
+            .into());
+        }
         Some(mut st) => {
             printer.info(format!(
                 "resuming the remote job of {}: {} batches",
@@ -249,7 +270,9 @@ pub async fn submit<X: Transport>(
             }
             st
         }
-        None => RemoteState { input: spec.path.clone(), input_bytes, ..RemoteState::default() },
+        None => {
+            RemoteState { input: spec.path.clone(), input_bytes, api: Some(api), ..RemoteState::default() }
+        }
     };
 
     let mut errors = ErrorsFile::new(&s.errors, ids, true);
@@ -456,6 +479,7 @@ pub async fn attach<X: Transport>(
                 downloaded: false,
             })
             .collect(),
+        api: Some(api),
         ..RemoteState::default()
     };
     // Error lines already in the errors file are not appended twice on a second attach.
