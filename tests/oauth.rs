@@ -336,6 +336,19 @@ fn check_shows_the_token_step_and_fails_with_exit_3_when_refused() {
     assert!(row["error"].as_str().unwrap().contains("invalid_client"), "{row}");
     assert_clean("stdout", &out.stdout);
     assert_clean("stderr", &out.stderr);
+
+    // In the table the status is cut; the server's whole message is on stderr.
+    let out = llmkit()
+        .env("LLMKIT_TEST_OAUTH_SECRET", WRONG)
+        .arg("--config")
+        .arg(&cfg)
+        .args(["check", "--profile", "gw"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("unknown client_id or wrong client_secret"), "{stderr}");
+    assert_clean("stderr", &out.stderr);
 }
 
 #[test]

@@ -196,6 +196,12 @@ pub async fn run(
     let mut out = std::io::stdout().lock();
     write_report(&mut out, format, &headers, &table, &report, printer.stdout_tty)?;
     out.flush()?;
+    // The table cuts long statuses; the server's whole message goes to stderr.
+    if format == Format::Table {
+        for r in report.profiles.iter().filter(|r| r.error.as_ref().is_some_and(|e| e.chars().count() > 80)) {
+            printer.warn(format!("profile `{}`: {}", r.profile, r.error.as_deref().unwrap_or_default()));
+        }
+    }
     let code = report.profiles.iter().find(|r| !r.ok).map_or(0, |r| r.exit_code);
     Ok(if code == 0 { ExitStatus::Success } else { ExitStatus::Code(code) })
 }
