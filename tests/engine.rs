@@ -908,3 +908,46 @@ async fn the_key_appears_in_no_output() {
     let mut f = std::fs::File::create(dir.path().join("checked.txt")).unwrap();
     writeln!(f, "{}", refs.join("\n")).unwrap();
 }
+
+/// Batch API result files are streamed to disk, retried from the start after a transient
+/// failure, and an error answer comes back in memory with nothing written.
+#[tokio::test]
+async fn api_download_streams_to_a_file_and_retries_from_the_start() {
+    let server = MockServer::start().await;
+    let lines: String = (0..2000).map(|i| format!("{{\"custom_id\":\"line-{i}\"}}\n")).collect();
+    Mock::given(method("GET"))
+        .and(path("/v1/files/f1/content"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("busy"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/files/f1/content"))
+        .and(header("authorization", format!("Bearer {SENTINEL}").as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_string(lines.clone()))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/files/missing/content"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"error": {"message": "No such file"}})))
+        .mount(&server)
+        .await;
+    let e =
+        engine(settings(vec![endpoint("p", ProviderKind::Openai, &format!("{}/v1", server.uri()))])).await;
+    let dir = tempfile::tempdir().unwrap();
+    let to = dir.path().join("results.jsonl");
+    std::fs::write(&to, "stale content from an earlier try\n").unwrap();
+    let (status, body) = e.api_download("/files/f1/content", &to).await.unwrap();
+    assert_eq!(status, 200);
+    assert!(body.is_empty(), "a successful body goes to the file only");
+    assert_eq!(std::fs::read_to_string(&to).unwrap(), lines, "whole file, stale content replaced");
+    assert_eq!(server.received_requests().await.unwrap().len(), 2, "the 503 was retried");
+
+    let missing = dir.path().join("missing.jsonl");
+    let (status, body) = e.api_download("/files/missing/content", &missing).await.unwrap();
+    assert_eq!(status, 404);
+    assert!(String::from_utf8_lossy(&body).contains("No such file"));
+    assert!(!missing.exists(), "nothing is written for an error answer");
+}

@@ -502,6 +502,7 @@ fn batch_remote_uses_the_token_for_the_batch_api() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let results = std::fs::read(&output).unwrap();
     assert_eq!(String::from_utf8_lossy(&results).lines().count(), 5);
+    assert!(!dir.path().join("out.jsonl.llmkit-download").exists(), "the streamed results file is removed");
     assert_clean("stdout", &out.stdout);
     assert_clean("stderr", &out.stderr);
     assert_clean("output", &results);

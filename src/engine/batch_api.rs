@@ -4,7 +4,10 @@
 //! themselves; no rate limiting (these endpoints are not metered by RPM/TPM) and no ledger
 //! (the results are priced when read).
 
+use std::path::Path;
 use std::time::SystemTime;
+
+use tokio::io::AsyncWriteExt;
 
 use super::retry::{server_wait, status_is_transient};
 use super::{error_chain, redact_secret, token_error, Engine, Placement};
@@ -25,6 +28,26 @@ impl Engine {
         path: &str,
         content_type: Option<&str>,
         body: Vec<u8>,
+    ) -> anyhow::Result<(u16, Vec<u8>)> {
+        self.api_exchange(method, path, content_type, body, None).await
+    }
+
+    /// `GET path` like [`Engine::api_call`], but a successful (2xx) body is streamed into the
+    /// file `to` (created or truncated; rewritten from the start when a transient failure
+    /// makes the download start over) instead of being held in memory: Batch API result files
+    /// can be gigabytes. The timeout applies between chunks, not to the whole download.
+    /// Returns the status, and the body of a non-2xx answer (its error message).
+    pub async fn api_download(&self, path: &str, to: &Path) -> anyhow::Result<(u16, Vec<u8>)> {
+        self.api_exchange("GET", path, None, Vec::new(), Some(to)).await
+    }
+
+    async fn api_exchange(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+        to: Option<&Path>,
     ) -> anyhow::Result<(u16, Vec<u8>)> {
         let inner = &*self.inner;
         let ep = &inner.endpoints[0];
@@ -68,16 +91,45 @@ impl Engine {
             if let Some(v) = &ep.settings.api_version {
                 rb = rb.query(&[("api-version", v)]);
             }
+            let timeout = inner.timeout;
             let sent = async {
-                let resp = rb.send().await?;
+                let mut resp = tokio::time::timeout(timeout, rb.send())
+                    .await
+                    .map_err(|_| format!("no answer within {timeout:?}"))?
+                    .map_err(|e| error_chain(&e))?;
                 let status = resp.status().as_u16();
                 let headers = resp.headers().clone();
-                let bytes = resp.bytes().await?;
-                Ok::<_, reqwest::Error>((status, headers, bytes.to_vec()))
+                let mut bytes = Vec::new();
+                let mut file = match to {
+                    Some(path) if (200..300).contains(&status) => Some(
+                        tokio::fs::File::create(path)
+                            .await
+                            .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+                    ),
+                    _ => None,
+                };
+                loop {
+                    let chunk = tokio::time::timeout(timeout, resp.chunk())
+                        .await
+                        .map_err(|_| format!("the answer stalled for {timeout:?}"))?
+                        .map_err(|e| error_chain(&e))?;
+                    let Some(chunk) = chunk else { break };
+                    match (&mut file, to) {
+                        (Some(f), Some(path)) => f
+                            .write_all(&chunk)
+                            .await
+                            .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+                        _ => bytes.extend_from_slice(&chunk),
+                    }
+                }
+                if let (Some(mut f), Some(path)) = (file, to) {
+                    f.flush().await.map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                }
+                Ok::<_, String>((status, headers, bytes))
             };
-            let result = tokio::time::timeout(inner.timeout, sent).await;
+            let result = sent.await;
             let (retryable, wait, last) = match result {
-                Ok(Ok((status, headers, bytes))) => {
+                Ok((status, headers, bytes)) => {
                     let generation = credential.as_ref().and_then(|c| c.generation);
                     if let (Some(tp), Some(g), 401, false) = (&ep.oauth, generation, status, token_refreshed)
                     {
@@ -95,15 +147,13 @@ impl Engine {
                     }
                     (true, server_wait(&headers, SystemTime::now()), Ok((status, bytes)))
                 }
-                Ok(Err(e)) => {
+                Err(mut msg) => {
                     // A transport error may quote the URL, and with it a query-placed token.
-                    let mut msg = error_chain(&e);
                     if let Some(s) = &secret {
                         redact_secret(&mut msg, s);
                     }
                     (true, None, Err(msg))
                 }
-                Err(_) => (true, None, Err(format!("no answer within {:?}", inner.timeout))),
             };
             if !retryable || attempt >= inner.policy.max_retries {
                 return match last {

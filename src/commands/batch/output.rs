@@ -113,6 +113,10 @@ impl LineWriter {
         Ok(LineWriter { path: path.to_path_buf(), file, buf: Vec::with_capacity(4096) })
     }
 
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Serialize and append one line with a single write.
     pub fn write<T: Serialize>(&mut self, line: &T) -> anyhow::Result<()> {
         self.buf.clear();

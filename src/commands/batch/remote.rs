@@ -75,6 +75,20 @@ pub struct ApiReply {
 /// engine; the tests use the embedded mock through the same engine.
 pub trait Transport: Send + Sync {
     fn call(&self, call: ApiCall) -> impl Future<Output = anyhow::Result<ApiReply>> + Send;
+
+    /// `GET path` with a successful body written to the file `to` rather than returned (result
+    /// files can be larger than memory); a non-2xx answer's body is returned as by `call`.
+    /// The default goes through `call` (enough for tests); the engine streams.
+    fn download(&self, path: String, to: &Path) -> impl Future<Output = anyhow::Result<ApiReply>> + Send {
+        async move {
+            let reply = self.call(ApiCall::get(path)).await?;
+            if (200..300).contains(&reply.status) {
+                std::fs::write(to, &reply.body).with_context(|| format!("cannot write {}", to.display()))?;
+                return Ok(ApiReply { status: reply.status, body: Vec::new() });
+            }
+            Ok(reply)
+        }
+    }
 }
 
 /// The production transport: the engine's client, endpoint and key (see `engine::batch_api`).
@@ -86,6 +100,11 @@ impl Transport for EngineTransport {
     async fn call(&self, call: ApiCall) -> anyhow::Result<ApiReply> {
         let ApiCall { method, path, content_type, body } = call;
         let (status, body) = self.engine.api_call(method, &path, content_type.as_deref(), body).await?;
+        Ok(ApiReply { status, body })
+    }
+
+    async fn download(&self, path: String, to: &Path) -> anyhow::Result<ApiReply> {
+        let (status, body) = self.engine.api_download(&path, to).await?;
         Ok(ApiReply { status, body })
     }
 }
@@ -100,6 +119,65 @@ async fn call_json<T: serde::de::DeserializeOwned, X: Transport>(t: &X, call: Ap
 async fn call_ok<X: Transport>(t: &X, call: ApiCall) -> anyhow::Result<ApiReply> {
     let what = format!("{} {}", call.method, call.path);
     let reply = t.call(call).await.with_context(|| what.clone())?;
+    ok_or_error(reply, &what)
+}
+
+/// Download `path` into a scratch file next to the output and hand back its lines; the file
+/// is removed when the returned reader is dropped.
+async fn download_lines<X: Transport>(t: &X, path: String, output: &Path) -> anyhow::Result<ResultLines> {
+    let what = format!("GET {path}");
+    let scratch = scratch_path(output);
+    let reply = t.download(path, &scratch).await.with_context(|| what.clone())?;
+    ok_or_error(reply, &what)?;
+    let file = std::fs::File::open(&scratch).with_context(|| format!("cannot read {}", scratch.display()))?;
+    Ok(ResultLines { reader: std::io::BufReader::new(file), path: scratch, buf: Vec::new() })
+}
+
+/// `<output>.llmkit-download`: where a results file is streamed before it is read.
+fn scratch_path(output: &Path) -> PathBuf {
+    let mut name = output.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".llmkit-download");
+    output.with_file_name(name)
+}
+
+/// The non-blank lines of a downloaded results file, read one at a time.
+struct ResultLines {
+    reader: std::io::BufReader<std::fs::File>,
+    path: PathBuf,
+    buf: Vec<u8>,
+}
+
+impl ResultLines {
+    /// The next non-blank line (without its newline), or `None` at the end.
+    fn next_line(&mut self) -> anyhow::Result<Option<&[u8]>> {
+        use std::io::BufRead;
+        loop {
+            self.buf.clear();
+            let n = self
+                .reader
+                .read_until(b'\n', &mut self.buf)
+                .with_context(|| format!("cannot read {}", self.path.display()))?;
+            if n == 0 {
+                return Ok(None);
+            }
+            if !self.buf.iter().all(u8::is_ascii_whitespace) {
+                while self.buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                    self.buf.pop();
+                }
+                return Ok(Some(&self.buf));
+            }
+        }
+    }
+}
+
+impl Drop for ResultLines {
+    fn drop(&mut self) {
+        // A scratch file; if it cannot be removed the next download overwrites it.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn ok_or_error(reply: ApiReply, what: &str) -> anyhow::Result<ApiReply> {
     if (200..300).contains(&reply.status) {
         return Ok(reply);
     }
@@ -768,21 +846,22 @@ async fn download_results<X: Transport>(
         tally.failed += batch.request_counts.total();
         return Ok(());
     };
-    let content = call_ok(t, ApiCall::get(path))
+    let mut lines = download_lines(t, path.to_string(), out.path())
         .await
-        .with_context(|| format!("downloading the results of batch {}", batch.id))?
-        .body;
+        .with_context(|| format!("downloading the results of batch {}", batch.id))?;
     let created =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let mut buf = Vec::new();
-    let lines = content.split(|b| *b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace));
-    for (n, raw) in lines.enumerate() {
+    let mut index = 0u64;
+    while let Some(raw) = lines.next_line()? {
+        let n = index;
+        index += 1;
         let Ok(entry) = serde_json::from_slice::<message_batches::ResultEntry>(raw) else {
             printer.warn(format!("batch {}: skipped an unreadable result line", batch.id));
             continue;
         };
         let id = entry.custom_id.clone();
-        let converted = message_batches::convert(&batch.id, n as u64, created, entry)?;
+        let converted = message_batches::convert(&batch.id, n, created, entry)?;
         if converted.line.is_success() {
             if seen.succeeded(&id) {
                 continue;
@@ -825,8 +904,8 @@ async fn download<X: Transport>(
         }
     }
     if let Some(file) = &obj.output_file_id {
-        let content = fetch(t, file).await?;
-        for raw in content.split(|b| *b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)) {
+        let mut lines = fetch(t, file, out.path()).await?;
+        while let Some(raw) = lines.next_line()? {
             let Ok(line) = serde_json::from_slice::<ResultLine>(raw) else {
                 printer.warn(format!("batch {}: skipped an unreadable output line", obj.id));
                 continue;
@@ -846,8 +925,8 @@ async fn download<X: Transport>(
         }
     }
     if let Some(file) = &obj.error_file_id {
-        let content = fetch(t, file).await?;
-        for raw in content.split(|b| *b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)) {
+        let mut lines = fetch(t, file, out.path()).await?;
+        while let Some(raw) = lines.next_line()? {
             let id = serde_json::from_slice::<ResultLine>(raw).ok().and_then(|l| l.custom_id);
             if id.as_deref().is_some_and(|id| seen.failed(id) || seen.succeeded(id)) {
                 continue;
@@ -859,11 +938,10 @@ async fn download<X: Transport>(
     Ok(())
 }
 
-async fn fetch<X: Transport>(t: &X, file_id: &str) -> anyhow::Result<Vec<u8>> {
-    let reply = call_ok(t, ApiCall::get(format!("/files/{file_id}/content")))
+async fn fetch<X: Transport>(t: &X, file_id: &str, output: &Path) -> anyhow::Result<ResultLines> {
+    download_lines(t, format!("/files/{file_id}/content"), output)
         .await
-        .with_context(|| format!("downloading file {file_id}"))?;
-    Ok(reply.body)
+        .with_context(|| format!("downloading file {file_id}"))
 }
 
 fn count_usage(line: &ResultLine, prices: Option<&dyn Prices>, tally: &mut Tally) {
