@@ -10,6 +10,10 @@
 //! message (or its SSE event sequence) whose text, tool calls and usage give, after the
 //! client's own translation, exactly the recorded content and usage.
 //!
+//! A miss forwarded by `--fallthrough` is recorded the other way round: the canonical body
+//! whose translation is the client's body ([`recorded_request`]), or the Messages API body
+//! itself when none is, which the loader then indexes as it is.
+//!
 //! What the canonical form does not keep cannot come back: `end_turn` and `stop_sequence` both
 //! became `stop` (replayed as `end_turn`), and thinking signatures are gone.
 
