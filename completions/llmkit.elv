@@ -369,7 +369,7 @@ set edit:completion:arg-completer[llmkit] = {|@words|
             cand --replay 'Answer from this recording (`--record` output) instead of generating replies: chat completions and Anthropic messages, matched on their normalized body'
             cand --match-on 'Fields that decide a match, comma-separated dotted paths (e.g. model,messages) [default: the whole body except stream and stream_options]'
             cand --replay-latency 'Latency of replayed answers: the recorded one, or none'
-            cand --fallthrough 'Forward chat completions the recording cannot answer to this base URL (e.g. https://api.openai.com/v1) and append the exchanges to the recording (once each)'
+            cand --fallthrough 'Forward requests the recording cannot answer to this base URL (e.g. https://api.openai.com/v1, or https://api.anthropic.com for /v1/messages) and append the exchanges to the recording (once each)'
             cand --seed 'Seed for deterministic replies, embeddings, jitter and fault draws'
             cand --reply-tokens 'Natural reply length in tokens; a smaller max_tokens cuts it (finish_reason "length")'
             cand --ttft 'Delay before the first token (e.g. 150ms)'

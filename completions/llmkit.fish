@@ -321,7 +321,7 @@ complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l replay -d 'Answe
 complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l match-on -d 'Fields that decide a match, comma-separated dotted paths (e.g. model,messages) [default: the whole body except stream and stream_options]' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l replay-latency -d 'Latency of replayed answers: the recorded one, or none' -r -f -a "recorded\t'The recorded TTFT and total latency'
 zero\t'Answer at once'"
-complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l fallthrough -d 'Forward chat completions the recording cannot answer to this base URL (e.g. https://api.openai.com/v1) and append the exchanges to the recording (once each)' -r
+complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l fallthrough -d 'Forward requests the recording cannot answer to this base URL (e.g. https://api.openai.com/v1, or https://api.anthropic.com for /v1/messages) and append the exchanges to the recording (once each)' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l seed -d 'Seed for deterministic replies, embeddings, jitter and fault draws' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l reply-tokens -d 'Natural reply length in tokens; a smaller max_tokens cuts it (finish_reason "length")' -r
 complete -c llmkit -n "__fish_llmkit_using_subcommand serve" -l ttft -d 'Delay before the first token (e.g. 150ms)' -r

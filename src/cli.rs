@@ -274,8 +274,9 @@ pub struct ServeArgs {
     /// Latency of replayed answers: the recorded one, or none.
     #[arg(long, value_enum, default_value_t = ReplayLatencyArg::Recorded, help_heading = "Replay")]
     pub replay_latency: ReplayLatencyArg,
-    /// Forward chat completions the recording cannot answer to this base URL (e.g.
-    /// https://api.openai.com/v1) and append the exchanges to the recording (once each).
+    /// Forward requests the recording cannot answer to this base URL (e.g.
+    /// https://api.openai.com/v1, or https://api.anthropic.com for /v1/messages) and append
+    /// the exchanges to the recording (once each).
     #[arg(long, value_name = "URL", requires = "replay", help_heading = "Replay")]
     pub fallthrough: Option<String>,
     #[command(flatten)]

@@ -1177,3 +1177,184 @@ async fn recordings_keep_the_requested_model_so_real_api_answers_replay() {
     assert_eq!(replayed.usage, line.usage);
     assert_eq!(replayed.response.unwrap()["usage"], line.response.unwrap()["usage"]);
 }
+
+/// Generation requests the mock has admitted (its `GET /mock/stats` counter).
+async fn upstream_requests(upstream: &MockServer) -> u64 {
+    let stats: mock::MockStats =
+        client().get(format!("{}/mock/stats", upstream.url())).send().await.unwrap().json().await.unwrap();
+    stats.requests_admitted
+}
+
+async fn send_messages(url: &str, key: Option<&str>, body: &Value) -> (u16, String) {
+    let mut req = client().post(format!("{url}/v1/messages")).header("anthropic-version", "2023-06-01");
+    if let Some(key) = key {
+        req = req.header("x-api-key", key);
+    }
+    let r = req.json(body).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// Text and the final output token count of an Anthropic SSE stream.
+fn anthropic_stream_text(text: &str) -> (String, u64) {
+    let events = anthropic_events(text);
+    assert_eq!(events.last().map(|(n, _)| n.as_str()), Some("message_stop"), "{text}");
+    let content = events
+        .iter()
+        .filter(|(n, d)| n == "content_block_delta" && d["delta"]["type"] == "text_delta")
+        .map(|(_, d)| d["delta"]["text"].as_str().unwrap())
+        .collect();
+    let output = events.iter().find(|(n, _)| n == "message_delta").unwrap().1["usage"]["output_tokens"]
+        .as_u64()
+        .unwrap();
+    (content, output)
+}
+
+fn saved_lines(path: &Path) -> Vec<LedgerLine> {
+    std::fs::read_to_string(path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[tokio::test]
+async fn anthropic_misses_fall_through_once_and_are_served_from_the_recording_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("cassette.jsonl");
+    std::fs::write(&rec, "").unwrap();
+    let secret = "sk-ant-upstream-secret";
+    let upstream =
+        mock::start(MockConfig { require_key: Some(secret.into()), ..MockConfig::default() }).await.unwrap();
+    // An Anthropic-style base URL (no `/v1`): the path is added under the API root.
+    let server = serve(&rec, None, ReplayLatency::Zero, Some(&upstream.anthropic_base_url())).await;
+    let url = server.anthropic_base_url();
+    let body = json!({"model": "claude-haiku-4-5", "max_tokens": 40, "system": "Be brief.",
+        "messages": [{"role": "user", "content": "Tell me about rivers."}]});
+
+    // Non-streamed miss: forwarded, answered in Anthropic's shape, appended.
+    let (status, text) = send_messages(&url, Some(secret), &body).await;
+    assert_eq!(status, 200, "{text}");
+    let first: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(first["type"], "message");
+    let answer = first["content"][0]["text"].as_str().unwrap().to_string();
+    assert!(!answer.is_empty());
+    assert_eq!(upstream_requests(&upstream).await, 1);
+    let saved = std::fs::read_to_string(&rec).unwrap();
+    assert!(!saved.contains(secret), "keys are never recorded");
+    assert!(!saved.to_lowercase().contains("x-api-key"), "auth headers are never recorded");
+    let lines = saved_lines(&rec);
+    assert_eq!(lines.len(), 1);
+    let line = &lines[0];
+    assert_eq!(line.provider, "anthropic");
+    assert!(line.url.ends_with("/v1/messages"), "{}", line.url);
+    // Recorded as `chat --record` against Anthropic records: canonical request and answer.
+    assert_eq!(
+        line.request,
+        Some(json!({"model": "claude-haiku-4-5", "max_tokens": 40, "messages": [
+            {"role": "system", "content": "Be brief."}, {"role": "user", "content": "Tell me about rivers."}]}))
+    );
+    let response = line.response.as_ref().unwrap();
+    assert_eq!(response["object"], "chat.completion");
+    assert_eq!(response["choices"][0]["message"]["content"], answer.as_str());
+    let usage = line.usage.unwrap();
+    assert_eq!(usage.output_tokens, first["usage"]["output_tokens"].as_u64().unwrap());
+    assert!(usage.input_tokens > 0);
+
+    // The same request again, streamed and not: hits, no upstream call, nothing appended.
+    let mut streamed = body.clone();
+    streamed["stream"] = json!(true);
+    let (status, text) = send_messages(&url, Some(secret), &streamed).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(anthropic_stream_text(&text), (answer.clone(), usage.output_tokens));
+    let (status, text) = send_messages(&url, None, &body).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), first, "a hit answers what the miss answered");
+    assert_eq!(upstream_requests(&upstream).await, 1, "hits never reach the upstream");
+    assert_eq!(saved_lines(&rec).len(), 1, "a hit appends nothing");
+
+    // A streamed miss: forwarded without streaming, recorded, answered as SSE.
+    let other = json!({"model": "claude-haiku-4-5", "max_tokens": 30, "stream": true,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "And about mountains?"}]}]});
+    let (status, text) = send_messages(&url, Some(secret), &other).await;
+    assert_eq!(status, 200, "{text}");
+    let (mountains, _) = anthropic_stream_text(&text);
+    assert!(!mountains.is_empty());
+    assert_eq!(upstream_requests(&upstream).await, 2);
+    let lines = saved_lines(&rec);
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1].request.as_ref().unwrap()["stream"], true);
+    assert_eq!(lines[1].response.as_ref().unwrap()["choices"][0]["message"]["content"], mountains.as_str());
+
+    // No canonical body translates to this one (two text blocks in an assistant turn): the
+    // Messages API body is recorded as it is, and still matches the next identical request.
+    let odd = json!({"model": "claude-haiku-4-5", "max_tokens": 20, "messages": [
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": [{"type": "text", "text": "Hel"}, {"type": "text", "text": "lo"}]},
+        {"role": "user", "content": "Go on."}]});
+    let (status, text) = send_messages(&url, Some(secret), &odd).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(upstream_requests(&upstream).await, 3);
+    let lines = saved_lines(&rec);
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[2].request.as_ref().unwrap()["messages"][1]["content"][1]["text"], "lo");
+
+    // The upstream refuses a request without a key: passed on, not recorded.
+    let (status, text) = send_messages(
+        &url,
+        None,
+        &json!({"model": "claude-haiku-4-5", "max_tokens": 5,
+        "messages": [{"role": "user", "content": "no key"}]}),
+    )
+    .await;
+    assert_eq!(status, 401, "{text}");
+    assert_eq!(saved_lines(&rec).len(), 3);
+
+    // The upstream is gone and the server restarted without --fallthrough: all three replay.
+    drop(upstream);
+    let reloaded = serve(&rec, None, ReplayLatency::Zero, None).await;
+    let url = reloaded.anthropic_base_url();
+    let (status, text) = send_messages(&url, None, &streamed).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(anthropic_stream_text(&text).0, answer);
+    let mut again = other.clone();
+    again.as_object_mut().unwrap().remove("stream");
+    let (status, text) = send_messages(&url, None, &again).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap()["content"][0]["text"], mountains.as_str());
+    let (status, text) = send_messages(&url, None, &odd).await;
+    assert_eq!(status, 200, "{text}");
+}
+
+#[tokio::test]
+async fn concurrent_identical_anthropic_misses_are_forwarded_and_recorded_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("cassette.jsonl");
+    std::fs::write(&rec, "").unwrap();
+    let upstream =
+        mock::start(MockConfig { ttft: Duration::from_millis(150), ..MockConfig::default() }).await.unwrap();
+    let server = serve(&rec, None, ReplayLatency::Recorded, Some(&upstream.url())).await;
+    let url = server.anthropic_base_url();
+    let sends = (0..6).map(|i| {
+        let url = url.clone();
+        async move {
+            let mut body = json!({"model": "claude-haiku-4-5", "max_tokens": 30,
+                "messages": [{"role": "user", "content": "the same question, six times at once"}]});
+            if i % 2 == 0 {
+                body["stream"] = json!(true);
+            }
+            let (status, text) = send_messages(&url, Some("k"), &body).await;
+            (i, status, text)
+        }
+    });
+    let answers = futures_util::future::join_all(sends).await;
+    assert_eq!(upstream_requests(&upstream).await, 1, "one upstream call for six identical misses");
+    let lines = saved_lines(&rec);
+    assert_eq!(lines.len(), 1, "one appended exchange");
+    let want =
+        lines[0].response.as_ref().unwrap()["choices"][0]["message"]["content"].as_str().unwrap().to_string();
+    for (i, status, text) in answers {
+        assert_eq!(status, 200, "{text}");
+        if i % 2 == 0 {
+            assert_eq!(anthropic_stream_text(&text).0, want);
+        } else {
+            let v: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(v["content"][0]["text"], want.as_str());
+        }
+    }
+}

@@ -10,19 +10,28 @@
 //! message (or its SSE event sequence) whose text, tool calls and usage give, after the
 //! client's own translation, exactly the recorded content and usage.
 //!
+//! A miss forwarded by `--fallthrough` is recorded the other way round: the canonical body
+//! whose translation is the client's body ([`recorded_request`]), or the Messages API body
+//! itself when none is, which the loader then indexes as it is.
+//!
 //! What the canonical form does not keep cannot come back: `end_turn` and `stop_sequence` both
 //! became `stop` (replayed as `end_turn`), and thinking signatures are gone.
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::super::body::{sse_event, Paced, PacedWriter};
 use super::pieces;
 use crate::commands::replay::normalize::MatchOn;
-use crate::provider::anthropic::translate_request;
-use crate::provider::ChatBody;
+use crate::provider::anthropic::{
+    translate_request, Block as WireBlock, ImageSource, MessagesRequest, System,
+};
+use crate::provider::{
+    ChatBody, Content, ContentPart, FunctionCall, FunctionDef, ImageUrl, Message as CanonicalMessage, Stop,
+    Tool, ToolCall as CanonicalToolCall,
+};
 
 /// Prefix of Anthropic match keys in the shared index (canonical JSON never starts with it).
 pub(super) const KEY_PREFIX: &str = "anthropic:";
@@ -41,7 +50,16 @@ pub(super) fn wire_request(recorded: &Value) -> Option<Value> {
 /// The match key of an Anthropic wire body. A message's `content` given as a plain string
 /// is the same as one text block (SDKs send the string, llmkit sends blocks).
 pub(super) fn key(match_on: &MatchOn, wire: &Value) -> String {
+    format!("{KEY_PREFIX}{}", match_on.key(&normalized(wire)))
+}
+
+/// A Messages API body with every message's string `content` written as one text block and
+/// no `stream` flag: the form match keys are computed on and fallthrough records keep.
+fn normalized(wire: &Value) -> Value {
     let mut wire = wire.clone();
+    if let Value::Object(map) = &mut wire {
+        map.remove("stream");
+    }
     if let Some(Value::Array(messages)) = wire.get_mut("messages") {
         for m in messages {
             if let Some(content) = m.get_mut("content") {
@@ -51,7 +69,193 @@ pub(super) fn key(match_on: &MatchOn, wire: &Value) -> String {
             }
         }
     }
-    format!("{KEY_PREFIX}{}", match_on.key(&wire))
+    wire
+}
+
+/// Whether a recorded request is itself a Messages API body (written by `--fallthrough` when
+/// no canonical body translates to it; see [`recorded_request`]).
+pub(super) fn is_wire_body(recorded: &Value) -> bool {
+    serde_json::from_value::<MessagesRequest>(recorded.clone()).is_ok()
+}
+
+/// What `--fallthrough` records as the request of an Anthropic exchange: the canonical
+/// (OpenAI-shaped) body whose translation is exactly `wire` (what `chat --record` would have
+/// written), or, when no canonical body translates to it (thinking blocks in the history,
+/// tool results made of blocks, fields the canonical form has no place for), the normalized
+/// Messages API body itself, which the loader indexes as is for recordings of provider
+/// `anthropic`. Either way the next identical request matches the appended line.
+pub(super) fn recorded_request(wire: &Value, stream: bool) -> Value {
+    let exact = inverse(wire).filter(|canonical| {
+        wire_request(canonical).is_some_and(|back| key(&MatchOn::Body, &back) == key(&MatchOn::Body, wire))
+    });
+    let mut out = exact.unwrap_or_else(|| normalized(wire));
+    if let (true, Value::Object(map)) = (stream, &mut out) {
+        map.insert("stream".into(), Value::Bool(true));
+    }
+    out
+}
+
+/// The canonical body for a Messages API body, inverting `translate_request` block by
+/// block. `None` when a block has no canonical form; the caller checks the round trip.
+fn inverse(wire: &Value) -> Option<Value> {
+    let req: MessagesRequest = serde_json::from_value(normalized(wire)).ok()?;
+    let text_part = |text: String, extra: Map<String, Value>| ContentPart {
+        kind: "text".into(),
+        text: Some(text),
+        image_url: None,
+        extra,
+    };
+    let mut messages = Vec::new();
+    match req.system {
+        Some(System::Text(t)) => messages.push(CanonicalMessage::text("system", t)),
+        Some(System::Blocks(blocks)) => {
+            let parts = blocks
+                .into_iter()
+                .map(|b| {
+                    let mut extra = Map::new();
+                    if let Some(cc) = b.cache_control {
+                        extra.insert("cache_control".into(), cc);
+                    }
+                    text_part(b.text, extra)
+                })
+                .collect();
+            messages.push(CanonicalMessage {
+                role: "system".into(),
+                content: Some(Content::Parts(parts)),
+                ..CanonicalMessage::default()
+            });
+        }
+        None => {}
+    }
+    // A user turn's text and image parts, flushed as one user message before a tool result.
+    fn flush(parts: &mut Vec<ContentPart>, messages: &mut Vec<CanonicalMessage>) {
+        if parts.is_empty() {
+            return;
+        }
+        // One text part is written as a plain string, as `chat` writes a prompt.
+        let content = match parts.as_slice() {
+            [ContentPart { kind, text: Some(t), image_url: None, extra }]
+                if kind == "text" && extra.is_empty() =>
+            {
+                Content::Text(t.clone())
+            }
+            _ => Content::Parts(parts.clone()),
+        };
+        parts.clear();
+        messages.push(CanonicalMessage {
+            role: "user".into(),
+            content: Some(content),
+            ..CanonicalMessage::default()
+        });
+    }
+    for m in req.messages {
+        match m.role.as_str() {
+            "user" => {
+                let mut parts = Vec::new();
+                for b in m.content {
+                    match b {
+                        WireBlock::Text { text } => parts.push(text_part(text, Map::new())),
+                        WireBlock::Image { source } => {
+                            let url = match source {
+                                ImageSource::Base64 { media_type, data } => {
+                                    format!("data:{media_type};base64,{data}")
+                                }
+                                ImageSource::Url { url } => url,
+                            };
+                            parts.push(ContentPart {
+                                kind: "image_url".into(),
+                                text: None,
+                                image_url: Some(ImageUrl { url, detail: None, extra: Map::new() }),
+                                extra: Map::new(),
+                            });
+                        }
+                        WireBlock::ToolResult { tool_use_id, content } => {
+                            flush(&mut parts, &mut messages);
+                            messages.push(CanonicalMessage {
+                                role: "tool".into(),
+                                content: Some(Content::Text(content)),
+                                tool_call_id: Some(tool_use_id),
+                                ..CanonicalMessage::default()
+                            });
+                        }
+                        WireBlock::ToolUse { .. } | WireBlock::Thinking { .. } | WireBlock::Other(_) => {
+                            return None
+                        }
+                    }
+                }
+                flush(&mut parts, &mut messages);
+            }
+            "assistant" => {
+                let mut text = String::new();
+                let mut calls = Vec::new();
+                for b in m.content {
+                    match b {
+                        WireBlock::Text { text: t } => text.push_str(&t),
+                        WireBlock::ToolUse { id, name, input } => calls.push(CanonicalToolCall {
+                            id,
+                            kind: "function".into(),
+                            function: FunctionCall { name, arguments: input.to_string() },
+                        }),
+                        _ => return None,
+                    }
+                }
+                messages.push(CanonicalMessage {
+                    role: "assistant".into(),
+                    content: (!text.is_empty()).then_some(Content::Text(text)),
+                    tool_calls: (!calls.is_empty()).then_some(calls),
+                    ..CanonicalMessage::default()
+                });
+            }
+            _ => return None,
+        }
+    }
+    let mut extra = req.extra;
+    let tool_choice = match req.tool_choice {
+        None => None,
+        Some(tc) => {
+            let kind = tc.get("type").and_then(Value::as_str)?;
+            if tc.get("disable_parallel_tool_use") == Some(&Value::Bool(true)) {
+                extra.insert("parallel_tool_calls".into(), Value::Bool(false));
+            }
+            Some(match kind {
+                "auto" => Value::from("auto"),
+                "any" => Value::from("required"),
+                "none" => Value::from("none"),
+                "tool" => {
+                    let name = tc.get("name").and_then(Value::as_str)?;
+                    serde_json::json!({"type": "function", "function": {"name": name}})
+                }
+                _ => return None,
+            })
+        }
+    };
+    let tools = req.tools.map(|ts| {
+        ts.into_iter()
+            .map(|t| Tool {
+                kind: "function".into(),
+                function: FunctionDef {
+                    name: t.name,
+                    description: t.description,
+                    parameters: Some(t.input_schema),
+                    extra: Map::new(),
+                },
+                extra: Map::new(),
+            })
+            .collect()
+    });
+    let body = ChatBody {
+        model: req.model,
+        messages,
+        max_tokens: Some(req.max_tokens),
+        temperature: req.temperature,
+        top_p: req.top_p,
+        stop: req.stop_sequences.map(Stop::Many),
+        tools,
+        tool_choice,
+        extra,
+        ..ChatBody::default()
+    };
+    serde_json::to_value(body).ok()
 }
 
 /// A recorded canonical completion, as far as a Messages API answer needs it.
@@ -461,6 +665,67 @@ mod tests {
         assert_eq!(args, "{\"a\":1}");
         assert_eq!(finish.as_deref(), Some("tool_calls"));
         assert_eq!(usage, Some(recorded()["usage"].clone()));
+    }
+
+    /// What `--fallthrough` records for an Anthropic request translates back to the same key.
+    #[test]
+    fn fallthrough_records_a_canonical_request_that_translates_back_to_the_same_key() {
+        let wire = json!({"model": "claude-x", "max_tokens": 64, "stream": true,
+        "system": [{"type": "text", "text": "Long context", "cache_control": {"type": "ephemeral"}}],
+        "temperature": 0.2, "top_k": 5, "stop_sequences": ["END"],
+        "metadata": {"user_id": "u1"},
+        "tools": [{"name": "f", "description": "d", "input_schema": {"type": "object"}}],
+        "tool_choice": {"type": "any", "disable_parallel_tool_use": true},
+        "messages": [
+            {"role": "user", "content": "Hi"},
+            {"role": "assistant", "content": [{"type": "text", "text": "Calling."},
+                {"type": "tool_use", "id": "tu_1", "name": "f", "input": {"a": 1}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "tu_1", "content": "42"},
+                {"type": "text", "text": "And?"},
+                {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AAAA"}}]}
+        ]});
+        let recorded = recorded_request(&wire, true);
+        assert_eq!(recorded["stream"], true, "the client's stream flag is kept, as chat --record does");
+        assert_eq!(recorded["messages"][0]["role"], "system", "canonical, not the wire body: {recorded}");
+        assert_eq!(recorded["messages"][1]["content"], "Hi");
+        assert_eq!(recorded["messages"][3]["role"], "tool");
+        assert_eq!(recorded["tool_choice"], "required");
+        assert_eq!(recorded["parallel_tool_calls"], false);
+        let back = wire_request(&recorded).unwrap();
+        assert_eq!(key(&MatchOn::Body, &back), key(&MatchOn::Body, &wire));
+        // The plain case: a system string and one prompt.
+        let simple = json!({"model": "claude-x", "max_tokens": 10, "system": "Be brief.",
+            "messages": [{"role": "user", "content": "Hi"}]});
+        let recorded = recorded_request(&simple, false);
+        assert_eq!(
+            recorded,
+            json!({"model": "claude-x", "max_tokens": 10,
+                "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]})
+        );
+    }
+
+    #[test]
+    fn requests_without_a_canonical_form_are_recorded_as_wire_bodies() {
+        // Thinking blocks in the history and tool results made of blocks have no canonical form.
+        let wire = json!({"model": "claude-x", "max_tokens": 64,
+        "messages": [
+            {"role": "user", "content": "Hi"},
+            {"role": "assistant", "content": [{"type": "thinking", "thinking": "hm", "signature": "s"},
+                {"type": "text", "text": "Yes"}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t",
+                "content": [{"type": "text", "text": "x"}]}]}
+        ]});
+        let recorded = recorded_request(&wire, false);
+        assert!(is_wire_body(&recorded));
+        assert_eq!(recorded["messages"][0]["content"], json!([{"type": "text", "text": "Hi"}]));
+        assert_eq!(key(&MatchOn::Body, &recorded), key(&MatchOn::Body, &wire));
+        // So is a field the canonical form has no place for.
+        let odd = json!({"model": "claude-x", "max_tokens": 5, "context_management": {"edits": []},
+            "messages": [{"role": "user", "content": "Hi"}]});
+        let recorded = recorded_request(&odd, false);
+        assert!(recorded.get("context_management").is_some() && is_wire_body(&recorded));
+        // Canonical requests as `chat --record` writes them are not wire bodies.
+        assert!(!is_wire_body(&json!({"model": "m", "messages": [{"role": "user", "content": "Hi"}]})));
     }
 
     #[test]

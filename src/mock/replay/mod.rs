@@ -153,16 +153,23 @@ pub struct ReplayState {
     started: Instant,
 }
 
-/// The match keys of a recorded canonical request, with its Anthropic view.
-fn index_keys(match_on: &MatchOn, body: &Value) -> (String, Vec<String>, Option<View>) {
+/// The match keys of a recorded request, with its Anthropic view. A line recorded against
+/// Anthropic (`anthropic_line`) may hold a Messages API body instead of a canonical one
+/// (what `--fallthrough` writes when no canonical body translates to the client's request):
+/// such a body is also indexed as it is.
+fn index_keys(match_on: &MatchOn, body: &Value, anthropic_line: bool) -> (String, Vec<String>, Option<View>) {
     let key = match_on.key(body);
     let mut keys = vec![key.clone()];
-    let view = anthropic::wire_request(body).map(|wire| {
+    let raw = (anthropic_line && anthropic::is_wire_body(body)).then(|| body.clone());
+    let mut view = None;
+    for wire in [anthropic::wire_request(body), raw].into_iter().flatten() {
         let akey = anthropic::key(match_on, &wire);
-        let bag = word_bag(&akey);
-        keys.push(akey);
-        (match_on.project(&wire), bag)
-    });
+        if !keys.contains(&akey) {
+            // The last one wins: a recorded wire body is what the client sent.
+            view = Some((match_on.project(&wire), word_bag(&akey)));
+            keys.push(akey);
+        }
+    }
     (key, keys, view)
 }
 
@@ -183,7 +190,7 @@ pub fn load(config: ReplayConfig) -> anyhow::Result<(ReplayState, Vec<BadLine>)>
                 let Payload::Body(body) = item.payload else { continue };
                 let Some(rec) = item.recorded else { continue };
                 let projected = config.match_on.project(&body);
-                let (key, keys, view) = index_keys(&config.match_on, &body);
+                let (key, keys, view) = index_keys(&config.match_on, &body, rec.provider == "anthropic");
                 cassette.add(
                     keys,
                     Entry {
@@ -321,12 +328,12 @@ async fn replay(st: Arc<ReplayState>, req: Request, api: Api) -> Response {
     let hit = st.cassette.lock().ok().and_then(|mut c| c.take(&key));
     let entry = match hit {
         Some(e) => e,
-        None => match (&st.config.fallthrough, api) {
-            (Some(url), Api::OpenAi) => match forward_once(&st, url, &parts.headers, &body, &key).await {
+        None => match &st.config.fallthrough {
+            Some(url) => match forward_once(&st, url, &parts.headers, &body, &key, api).await {
                 Ok(entry) => entry,
                 Err(resp) => return resp,
             },
-            _ => return miss(&st, &body, api),
+            None => return miss(&st, &body, api),
         },
     };
     answer(&entry, api, delivery.stream, include_usage, st.config.latency).await
@@ -369,10 +376,6 @@ fn miss(st: &ReplayState, body: &Value, api: Api) -> Response {
             }
         }
         Err(_) => "the recording index is unavailable".to_string(),
-    };
-    let hint = match (api, &st.config.fallthrough) {
-        (Api::Anthropic, Some(_)) => format!("{hint} (--fallthrough forwards only chat completions)"),
-        _ => hint,
     };
     ApiError {
         status: StatusCode::NOT_FOUND,
@@ -482,6 +485,11 @@ async fn answer_anthropic(response: &Value, stream: bool, ttft: Duration, total:
 }
 
 fn server_error(message: &str) -> Response {
+    server_error_in(Api::OpenAi, message)
+}
+
+/// A 500 in `api`'s error shape.
+fn server_error_in(api: Api, message: &str) -> Response {
     ApiError {
         status: StatusCode::INTERNAL_SERVER_ERROR,
         message: message.to_string(),
@@ -489,7 +497,7 @@ fn server_error(message: &str) -> Response {
         code: None,
         openai_type: "server_error",
     }
-    .response(Api::OpenAi)
+    .response(api)
 }
 
 fn ms(v: f64) -> Duration {
@@ -686,6 +694,7 @@ async fn forward_once(
     headers: &HeaderMap,
     body: &Value,
     key: &str,
+    api: Api,
 ) -> Result<Entry, Response> {
     let gate = {
         let mut map = st.inflight.lock().map_err(|_| server_error("fallthrough lock poisoned"))?;
@@ -696,7 +705,7 @@ async fn forward_once(
     let result = match recorded_meanwhile {
         // It waited for the real exchange already: no recorded latency on top.
         Some(entry) => Ok(Entry { latency_ms: None, ttft_ms: None, ..entry }),
-        None => fall_through(st, base_url, headers, body, key).await,
+        None => fall_through(st, base_url, headers, body, key, api).await,
     };
     if let Ok(mut map) = st.inflight.lock() {
         // The last one out removes the gate (the map holds one reference, `gate` another).
@@ -709,25 +718,41 @@ async fn forward_once(
 
 /// Forward a miss to the fallthrough endpoint (non-streaming, so the whole answer can be
 /// recorded), append the exchange to the recording, and index it.
+///
+/// Anthropic requests go to `/v1/messages` under the URL's API root, and are recorded like
+/// `chat --record` against Anthropic records them: the canonical request (see
+/// `anthropic::recorded_request`) and the answer translated by the provider's own
+/// Messages API -> canonical translation.
 async fn fall_through(
     st: &ReplayState,
     base_url: &str,
     headers: &HeaderMap,
     body: &Value,
     key: &str,
+    api: Api,
 ) -> Result<Entry, Response> {
-    let Some(client) = &st.client else { return Err(server_error("fallthrough client missing")) };
+    let fail = |message: String| server_error_in(api, &message);
+    let Some(client) = &st.client else { return Err(fail("fallthrough client missing".into())) };
     let mut upstream = body.clone();
     if let Value::Object(map) = &mut upstream {
         map.remove("stream");
         map.remove("stream_options");
     }
-    let url = format!("{}/chat/completions", base_url.trim_end_matches('/'));
+    let (url, auth_headers): (String, &[&str]) = match api {
+        Api::OpenAi => (
+            format!("{}/chat/completions", base_url.trim_end_matches('/')),
+            &["authorization", "x-api-key", "api-key", "openai-organization", "openai-project"],
+        ),
+        Api::Anthropic => (
+            format!("{}/v1/messages", crate::provider::anthropic::api_root(base_url)),
+            &["x-api-key", "authorization", "anthropic-version", "anthropic-beta"],
+        ),
+    };
     let mut req = client.post(&url).json(&upstream);
     // Credentials go to the upstream and nowhere else: never into the recording or a reply.
-    for name in ["authorization", "x-api-key", "api-key", "openai-organization", "openai-project"] {
-        if let Some(v) = headers.get(name) {
-            req = req.header(name, v.clone());
+    for name in auth_headers {
+        if let Some(v) = headers.get(*name) {
+            req = req.header(*name, v.clone());
         }
     }
     let sent = Instant::now();
@@ -740,13 +765,14 @@ async fn fall_through(
             code: None,
             openai_type: "server_error",
         }
-        .response(Api::OpenAi)
+        .response(api)
     })?;
     let status = resp.status();
     let content_type = resp.headers().get("content-type").cloned();
-    let bytes: Bytes = resp.bytes().await.map_err(|e| {
-        server_error(&format!("fallthrough to {url}: reading the answer failed: {}", without_url(&e)))
-    })?;
+    let bytes: Bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| fail(format!("fallthrough to {url}: reading the answer failed: {}", without_url(&e))))?;
     let latency_ms = sent.elapsed().as_secs_f64() * 1000.0;
     if !status.is_success() {
         // Not recorded: a transient upstream error must not be replayed forever.
@@ -758,42 +784,66 @@ async fn fall_through(
         );
         return Err(out);
     }
-    let response: Value = serde_json::from_slice(&bytes)
-        .map_err(|e| server_error(&format!("fallthrough to {url}: the answer is not JSON: {e}")))?;
-    let usage = serde_json::from_value::<WireUsage>(response.get("usage").cloned().unwrap_or(Value::Null))
-        .ok()
-        .map(|u| u.to_usage());
+    let (provider, request, response, usage) = match api {
+        Api::OpenAi => {
+            let response: Value = serde_json::from_slice(&bytes)
+                .map_err(|e| fail(format!("fallthrough to {url}: the answer is not JSON: {e}")))?;
+            let usage =
+                serde_json::from_value::<WireUsage>(response.get("usage").cloned().unwrap_or(Value::Null))
+                    .ok()
+                    .map(|u| u.to_usage());
+            ("openai", body.clone(), response, usage)
+        }
+        Api::Anthropic => {
+            let parsed = crate::provider::anthropic::parse_response(&bytes)
+                .map_err(|e| fail(format!("fallthrough to {url}: {}", e.0)))?;
+            let usage = parsed.usage.map(|u| u.to_usage());
+            let response = serde_json::to_value(&parsed)
+                .map_err(|e| fail(format!("fallthrough to {url}: cannot encode the answer: {e}")))?;
+            let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
+            ("anthropic", anthropic::recorded_request(body, stream), response, usage)
+        }
+    };
     let model = response
         .get("model")
         .and_then(Value::as_str)
+        .filter(|m| !m.is_empty())
         .or_else(|| body.get("model").and_then(Value::as_str))
         .unwrap_or("")
         .to_string();
     let line = LedgerLine {
         ts: format!("{:.3}", jiff::Timestamp::try_from(started_wall).unwrap_or(jiff::Timestamp::UNIX_EPOCH)),
         offset_ms: Some(st.started.elapsed().as_secs_f64() * 1000.0 - latency_ms),
-        provider: "openai".into(),
+        provider: provider.into(),
         url: url.clone(),
         model,
         command: Some("serve".into()),
         status: Some(status.as_u16()),
         usage,
         latency_ms: Some(latency_ms),
-        request: Some(body.clone()),
+        request: Some(request.clone()),
         response: Some(response.clone()),
         ..LedgerLine::default()
     };
     let entry = {
-        let mut c = st.cassette.lock().map_err(|_| server_error("recording index poisoned"))?;
+        let mut c = st.cassette.lock().map_err(|_| fail("recording index poisoned".into()))?;
         append_line(&st.config.recording, &line)
-            .map_err(|e| server_error(&format!("cannot append to {}: {e}", st.config.recording.display())))?;
+            .map_err(|e| fail(format!("cannot append to {}: {e}", st.config.recording.display())))?;
         c.lines += 1;
-        let (_, keys, view) = index_keys(&st.config.match_on, body);
+        // Indexed exactly as a reload would index the line, so the next identical request
+        // hits now and after a restart.
+        let (canonical_key, mut keys, view) =
+            index_keys(&st.config.match_on, &request, provider == "anthropic");
+        if !keys.iter().any(|k| k == key) {
+            // Only reachable if the recorded form lost something the key sees; still serve
+            // this session's repeats from memory.
+            keys.push(key.to_string());
+        }
         let entry = Entry {
             line: c.lines,
             id: None,
-            projected: st.config.match_on.project(body),
-            bag: word_bag(key),
+            projected: st.config.match_on.project(&request),
+            bag: word_bag(&canonical_key),
             anthropic: view,
             status: line.status,
             response: Some(response),
