@@ -217,7 +217,9 @@ fn an_unreachable_endpoint_exits_5_with_the_connect_error() {
         .stdout(predicate::str::contains("\"connect\":"))
         .stderr(
             predicate::str::is_match(
-                r"no request succeeded \(1\d failed\); first error: .*Connection refused",
+                // Workers stop after 10 failures with none succeeding, but requests already in
+                // flight still finish: anywhere from 10 to all 20 are reported.
+                r"no request succeeded \((1\d|20) failed\); first error: .*Connection refused",
             )
             .unwrap(),
         )
