@@ -404,23 +404,17 @@ pub async fn submit<X: Transport>(
         }
     }
 
-    let mut tally = Tally::default();
-    let mut out = LineWriter::append(&s.output)?;
     let seen = existing;
-    let outcome = wait_and_download(
-        s,
-        api,
-        t,
-        &mut state,
-        Some(&state_file),
-        &mut out,
-        &mut errors,
-        &*seen,
-        prices.as_deref(),
-        &mut tally,
+    let mut results = Results {
+        out: LineWriter::append(&s.output)?,
+        errors: &mut errors,
+        seen: &*seen,
+        prices: prices.as_deref(),
+        tally: Tally::default(),
         printer,
-    )
-    .await?;
+    };
+    let outcome = wait_and_download(s, api, t, &mut state, Some(&state_file), &mut results).await?;
+    let tally = results.tally;
     drop(lock);
     if outcome == Waited::AllDownloaded {
         // Finished: the next run starts fresh (and resubmits what failed).
@@ -574,22 +568,16 @@ pub async fn attach<X: Transport>(
     let seen = SeenIds { existing: &existing, errors: known_errors };
     let ids = Arc::new(super::output::IdGen::new());
     let mut errors = ErrorsFile::new(&s.errors, ids, true);
-    let mut out = LineWriter::append(&s.output)?;
-    let mut tally = Tally::default();
-    let outcome = wait_and_download(
-        s,
-        api,
-        t,
-        &mut state,
-        None,
-        &mut out,
-        &mut errors,
-        &seen,
-        prices.as_deref(),
-        &mut tally,
+    let mut results = Results {
+        out: LineWriter::append(&s.output)?,
+        errors: &mut errors,
+        seen: &seen,
+        prices: prices.as_deref(),
+        tally: Tally::default(),
         printer,
-    )
-    .await?;
+    };
+    let outcome = wait_and_download(s, api, t, &mut state, None, &mut results).await?;
+    let tally = results.tally;
     drop(lock);
     let counts = Counts { total: state.batches.iter().map(|b| b.requests).sum(), ..Counts::default() };
     finish(s, &counts, tally, outcome, printer, started)
@@ -698,20 +686,15 @@ enum Waited {
     Interrupted,
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn wait_and_download<X: Transport>(
     s: &BatchSettings,
     api: BatchApi,
     t: &X,
     state: &mut RemoteState,
     state_file: Option<&Path>,
-    out: &mut LineWriter,
-    errors: &mut ErrorsFile,
-    seen: &(dyn DoneLookup + Sync),
-    prices: Option<&dyn Prices>,
-    tally: &mut Tally,
-    printer: &Printer,
+    results: &mut Results<'_>,
 ) -> anyhow::Result<Waited> {
+    let printer = results.printer;
     let progress = crate::output::progress::bar(
         printer,
         s.no_progress,
@@ -749,14 +732,12 @@ async fn wait_and_download<X: Transport>(
             if terminal {
                 match polled {
                     Polled::OpenAi(obj) => {
-                        download(t, &obj, out, errors, seen, prices, tally, printer).await?;
+                        results.download_openai(t, &obj).await?;
                         if obj.status == BatchStatus::Failed {
-                            tally.failed += b.requests.saturating_sub(batch_finished);
+                            results.tally.failed += b.requests.saturating_sub(batch_finished);
                         }
                     }
-                    Polled::Anthropic(batch) => {
-                        download_results(t, &batch, out, errors, seen, prices, tally, printer).await?;
-                    }
+                    Polled::Anthropic(batch) => results.download_anthropic(t, &batch).await?,
                 }
                 b.downloaded = true;
             }
@@ -828,135 +809,124 @@ async fn poll<X: Transport>(api: BatchApi, t: &X, id: &str) -> anyhow::Result<Po
     })
 }
 
-/// Append an ended Message Batch's results, converted to output lines: successes to the
-/// output, everything else (errored, canceled, expired) to the errors file.
-#[allow(clippy::too_many_arguments)]
-async fn download_results<X: Transport>(
-    t: &X,
-    batch: &MessageBatch,
-    out: &mut LineWriter,
-    errors: &mut ErrorsFile,
-    seen: &(dyn DoneLookup + Sync),
-    prices: Option<&dyn Prices>,
-    tally: &mut Tally,
-    printer: &Printer,
-) -> anyhow::Result<()> {
-    let Some(path) = batch.results_path() else {
-        printer.warn(format!("batch {} ended without a results_url; nothing to download", batch.id));
-        tally.failed += batch.request_counts.total();
-        return Ok(());
-    };
-    let mut lines = download_lines(t, path.to_string(), out.path())
-        .await
-        .with_context(|| format!("downloading the results of batch {}", batch.id))?;
-    let created =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let mut buf = Vec::new();
-    let mut index = 0u64;
-    while let Some(raw) = lines.next_line()? {
-        let n = index;
-        index += 1;
-        let Ok(entry) = serde_json::from_slice::<message_batches::ResultEntry>(raw) else {
-            printer.warn(format!("batch {}: skipped an unreadable result line", batch.id));
-            continue;
-        };
-        let id = entry.custom_id.clone();
-        let converted = message_batches::convert(&batch.id, n, created, entry)?;
-        if converted.line.is_success() {
-            if seen.succeeded(&id) {
-                continue;
-            }
-            out.write(&converted.line)?;
-            tally.succeeded += 1;
-            if let Some((model, usage)) = &converted.usage {
-                add_usage(model, usage, prices, tally);
-            }
-        } else if !seen.failed(&id) && !seen.succeeded(&id) {
-            buf.clear();
-            serde_json::to_writer(&mut buf, &converted.line)?;
-            errors.write_raw(&buf)?;
-            tally.failed += 1;
-            if converted.line.error.as_ref().is_some_and(|e| e.code == message_batches::CANCELED_CODE) {
-                tally.canceled += 1;
-            }
-        }
-    }
-    Ok(())
+/// Where downloaded results go: successes to the output, everything else to the errors file,
+/// each skipped when an earlier run already wrote its id; counted and priced as they pass.
+struct Results<'a> {
+    out: LineWriter,
+    errors: &'a mut ErrorsFile,
+    seen: &'a (dyn DoneLookup + Sync),
+    prices: Option<&'a dyn Prices>,
+    tally: Tally,
+    printer: &'a Printer,
 }
 
-/// Append a finished batch's results: successes to the output, failures to the errors file.
-#[allow(clippy::too_many_arguments)]
-async fn download<X: Transport>(
-    t: &X,
-    obj: &BatchObject,
-    out: &mut LineWriter,
-    errors: &mut ErrorsFile,
-    seen: &(dyn DoneLookup + Sync),
-    prices: Option<&dyn Prices>,
-    tally: &mut Tally,
-    printer: &Printer,
-) -> anyhow::Result<()> {
-    if let Some(list) = obj.errors.as_ref().filter(|e| !e.data.is_empty()) {
-        printer.warn(format!("batch {} failed validation ({} problems):", obj.id, list.data.len()));
-        for e in list.data.iter().take(5) {
-            let line = e.line.map(|l| format!("line {l}: ")).unwrap_or_default();
-            printer.warn(format!("  {line}{}", e.message.as_deref().unwrap_or("(no message)")));
+impl Results<'_> {
+    /// A successful result line (`usage` to count and price at batch rates).
+    fn success(
+        &mut self,
+        id: &str,
+        raw: &[u8],
+        usage: Option<(&str, &crate::usage::Usage)>,
+    ) -> anyhow::Result<()> {
+        if self.seen.succeeded(id) {
+            return Ok(());
         }
+        self.out.write_raw(raw)?;
+        self.tally.succeeded += 1;
+        if let Some((model, usage)) = usage {
+            self.tally.input_tokens += usage.input_tokens;
+            self.tally.output_tokens += usage.output_tokens;
+            match self.prices.and_then(|p| p.cost(model, usage, true)) {
+                Some(c) => self.tally.cost_usd += c,
+                None => self.tally.unpriced += 1,
+            }
+        }
+        Ok(())
     }
-    if let Some(file) = &obj.output_file_id {
-        let mut lines = fetch(t, file, out.path()).await?;
+
+    /// A failed result line; returns whether it was new (written).
+    fn failure(&mut self, id: Option<&str>, raw: &[u8]) -> anyhow::Result<bool> {
+        if id.is_some_and(|id| self.seen.failed(id) || self.seen.succeeded(id)) {
+            return Ok(false);
+        }
+        self.errors.write_raw(raw)?;
+        self.tally.failed += 1;
+        Ok(true)
+    }
+
+    /// An ended Message Batch's results, converted to output lines (errored, canceled and
+    /// expired requests are failures).
+    async fn download_anthropic<X: Transport>(&mut self, t: &X, batch: &MessageBatch) -> anyhow::Result<()> {
+        let Some(path) = batch.results_path() else {
+            self.printer.warn(format!("batch {} ended without a results_url; nothing to download", batch.id));
+            self.tally.failed += batch.request_counts.total();
+            return Ok(());
+        };
+        let mut lines = download_lines(t, path.to_string(), self.out.path())
+            .await
+            .with_context(|| format!("downloading the results of batch {}", batch.id))?;
+        let created = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let mut buf = Vec::new();
+        let mut index = 0u64;
         while let Some(raw) = lines.next_line()? {
-            let Ok(line) = serde_json::from_slice::<ResultLine>(raw) else {
-                printer.warn(format!("batch {}: skipped an unreadable output line", obj.id));
+            let n = index;
+            index += 1;
+            let Ok(entry) = serde_json::from_slice::<message_batches::ResultEntry>(raw) else {
+                self.printer.warn(format!("batch {}: skipped an unreadable result line", batch.id));
                 continue;
             };
-            let Some(id) = line.custom_id.as_deref() else { continue };
-            if line.is_success() {
-                if seen.succeeded(id) {
+            let id = entry.custom_id.clone();
+            let converted = message_batches::convert(&batch.id, n, created, entry)?;
+            buf.clear();
+            serde_json::to_writer(&mut buf, &converted.line)?;
+            if converted.line.is_success() {
+                let usage = converted.usage.as_ref().map(|(model, usage)| (model.as_str(), usage));
+                self.success(&id, &buf, usage)?;
+            } else if self.failure(Some(&id), &buf)?
+                && converted.line.error.as_ref().is_some_and(|e| e.code == message_batches::CANCELED_CODE)
+            {
+                self.tally.canceled += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// A finished OpenAI batch's output and error files.
+    async fn download_openai<X: Transport>(&mut self, t: &X, obj: &BatchObject) -> anyhow::Result<()> {
+        if let Some(list) = obj.errors.as_ref().filter(|e| !e.data.is_empty()) {
+            self.printer.warn(format!("batch {} failed validation ({} problems):", obj.id, list.data.len()));
+            for e in list.data.iter().take(5) {
+                let line = e.line.map(|l| format!("line {l}: ")).unwrap_or_default();
+                self.printer.warn(format!("  {line}{}", e.message.as_deref().unwrap_or("(no message)")));
+            }
+        }
+        for file in [&obj.output_file_id, &obj.error_file_id].into_iter().flatten() {
+            let mut lines = download_lines(t, format!("/files/{file}/content"), self.out.path())
+                .await
+                .with_context(|| format!("downloading file {file}"))?;
+            while let Some(raw) = lines.next_line()? {
+                let Ok(line) = serde_json::from_slice::<ResultLine>(raw) else {
+                    self.printer.warn(format!("batch {}: skipped an unreadable result line", obj.id));
                     continue;
+                };
+                let id = line.custom_id.as_deref();
+                match id {
+                    Some(id) if line.is_success() => {
+                        let body = line.response.as_ref().and_then(|r| r.body.as_ref());
+                        let usage = body.and_then(|b| b.usage.as_ref()).map(|u| u.to_usage());
+                        let model = body.and_then(|b| b.model.as_deref()).unwrap_or("");
+                        self.success(id, raw, usage.as_ref().map(|u| (model, u)))?;
+                    }
+                    _ => {
+                        self.failure(id, raw)?;
+                    }
                 }
-                out.write_raw(raw)?;
-                tally.succeeded += 1;
-                count_usage(&line, prices, tally);
-            } else if !seen.failed(id) {
-                errors.write_raw(raw)?;
-                tally.failed += 1;
             }
         }
-    }
-    if let Some(file) = &obj.error_file_id {
-        let mut lines = fetch(t, file, out.path()).await?;
-        while let Some(raw) = lines.next_line()? {
-            let id = serde_json::from_slice::<ResultLine>(raw).ok().and_then(|l| l.custom_id);
-            if id.as_deref().is_some_and(|id| seen.failed(id) || seen.succeeded(id)) {
-                continue;
-            }
-            errors.write_raw(raw)?;
-            tally.failed += 1;
-        }
-    }
-    Ok(())
-}
-
-async fn fetch<X: Transport>(t: &X, file_id: &str, output: &Path) -> anyhow::Result<ResultLines> {
-    download_lines(t, format!("/files/{file_id}/content"), output)
-        .await
-        .with_context(|| format!("downloading file {file_id}"))
-}
-
-fn count_usage(line: &ResultLine, prices: Option<&dyn Prices>, tally: &mut Tally) {
-    let Some(body) = line.response.as_ref().and_then(|r| r.body.as_ref()) else { return };
-    let Some(usage) = body.usage.as_ref().map(|u| u.to_usage()) else { return };
-    add_usage(body.model.as_deref().unwrap_or(""), &usage, prices, tally);
-}
-
-/// Count a success's tokens and price it at batch rates (`*_batches` prices, else half).
-fn add_usage(model: &str, usage: &crate::usage::Usage, prices: Option<&dyn Prices>, tally: &mut Tally) {
-    tally.input_tokens += usage.input_tokens;
-    tally.output_tokens += usage.output_tokens;
-    match prices.and_then(|p| p.cost(model, usage, true)) {
-        Some(c) => tally.cost_usd += c,
-        None => tally.unpriced += 1,
+        Ok(())
     }
 }
 
