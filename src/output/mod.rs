@@ -114,6 +114,23 @@ pub fn write_report<T: serde::Serialize>(
     Ok(())
 }
 
+/// Render a one-record report given as `[name, value]` rows: a two-column table, a CSV with
+/// the names as the header and one row of values, or the caller's typed JSON document.
+pub fn write_key_values<T: serde::Serialize>(
+    out: &mut dyn Write,
+    format: Format,
+    rows: &[Vec<String>],
+    json: &T,
+    pretty: bool,
+) -> anyhow::Result<()> {
+    if format != Format::Csv {
+        return write_report(out, format, &["", "value"], rows, json, pretty);
+    }
+    let header: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    let values: Vec<String> = rows.iter().map(|r| r[1].clone()).collect();
+    write_csv(out, &header, &[values])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

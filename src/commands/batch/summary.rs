@@ -90,17 +90,7 @@ impl Summary {
     /// Print the summary to `out` in `format`.
     pub fn write(&self, out: &mut dyn std::io::Write, format: Format, pretty: bool) -> anyhow::Result<()> {
         let rows = self.rows();
-        match format {
-            Format::Table => crate::output::write_report(out, format, &["", "value"], &rows, self, pretty),
-            Format::Csv => {
-                let header: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
-                let values: Vec<String> = rows.iter().map(|r| r[1].clone()).collect();
-                crate::output::write_csv(out, &header, &[values])
-            }
-            Format::Json | Format::Jsonl => {
-                crate::output::write_json(out, self, pretty && format == Format::Json)
-            }
-        }
+        crate::output::write_key_values(out, format, &rows, self, pretty)
     }
 }
 
@@ -146,17 +136,7 @@ impl DryRun {
         if !self.unpriced_models.is_empty() {
             rows.push(vec!["unpriced models".into(), self.unpriced_models.join(", ")]);
         }
-        match format {
-            Format::Table => crate::output::write_report(out, format, &["", "value"], &rows, self, pretty),
-            Format::Csv => {
-                let header: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
-                let values: Vec<String> = rows.iter().map(|r| r[1].clone()).collect();
-                crate::output::write_csv(out, &header, &[values])
-            }
-            Format::Json | Format::Jsonl => {
-                crate::output::write_json(out, self, pretty && format == Format::Json)
-            }
-        }
+        crate::output::write_key_values(out, format, &rows, self, pretty)
     }
 }
 
