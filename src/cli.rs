@@ -293,7 +293,7 @@ pub enum ReplayLatencyArg {
 }
 
 /// Knobs of the embedded server, shared by `serve` and by `--mock` runs.
-#[derive(Debug, Args, Clone, Default)]
+#[derive(Debug, Args, Clone)]
 #[command(next_help_heading = "Mock server")]
 pub struct MockArgs {
     /// Seed for deterministic replies, embeddings, jitter and fault draws.
@@ -335,6 +335,20 @@ pub struct MockArgs {
     /// Lifetime of tokens issued by /oauth/token (e.g. 2s, 15m) [default: 1h].
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub token_ttl: Option<std::time::Duration>,
+}
+
+impl Default for MockArgs {
+    /// What `llmkit serve` runs with when given no flags, read from the definitions above so
+    /// that `--mock` runs (which set a few knobs and take the rest from here) cannot drift.
+    fn default() -> Self {
+        #[derive(Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            mock: MockArgs,
+        }
+        // No arguments: only the declared defaults apply, and they are valid.
+        Defaults::try_parse_from(["llmkit"]).map(|d| d.mock).expect("MockArgs defaults parse")
+    }
 }
 
 /// `llmkit batch INPUT -o OUTPUT`.
@@ -929,6 +943,14 @@ mod tests {
     use super::*;
     use clap::CommandFactory;
     use std::time::Duration;
+
+    #[test]
+    fn mock_args_default_to_what_serve_runs_with() {
+        let d = MockArgs::default();
+        assert_eq!((d.seed, d.reply_tokens, d.jitter, d.fail_rate), (0, 16, 0.0, 0.0));
+        assert_eq!(d.fail_kinds, ["429", "500", "503", "drop", "cut"]);
+        assert!(d.ttft.is_none() && d.rpm.is_none() && d.require_key.is_none() && d.oauth_client.is_empty());
+    }
 
     #[test]
     fn cli_definition_is_consistent() {

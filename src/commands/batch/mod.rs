@@ -197,19 +197,15 @@ impl BatchSettings {
 fn mock_config(knobs: &crate::cli::BatchMockArgs) -> anyhow::Result<crate::mock::MockConfig> {
     let crate::cli::BatchMockArgs { mock_ttft, mock_itl, mock_fail_rate, mock_rpm, mock_tpm, mock_seed } =
         knobs;
+    let defaults = crate::cli::MockArgs::default();
     let args = crate::cli::MockArgs {
-        seed: mock_seed.unwrap_or(0),
-        reply_tokens: 16,
+        seed: mock_seed.unwrap_or(defaults.seed),
         ttft: *mock_ttft,
         itl: *mock_itl,
-        jitter: 0.0,
         rpm: *mock_rpm,
         tpm: *mock_tpm,
-        fail_rate: mock_fail_rate.unwrap_or(0.0),
-        fail_kinds: ["429", "500", "503", "drop", "cut"].map(String::from).to_vec(),
-        require_key: None,
-        oauth_client: Vec::new(),
-        token_ttl: None,
+        fail_rate: mock_fail_rate.unwrap_or(defaults.fail_rate),
+        ..defaults
     };
     crate::mock::MockConfig::from_args(&args)
         .map_err(|e| Error::usage(format!("{e:#}").replace("--", "--mock-")).into())

@@ -246,13 +246,8 @@ fn mock_config(
         ttft: knobs.ttft,
         itl: knobs.itl,
         jitter: knobs.jitter,
-        rpm: None,
-        tpm: None,
         fail_rate: knobs.fail_rate,
-        fail_kinds: ["429", "500", "503", "drop", "cut"].map(String::from).to_vec(),
-        require_key: None,
-        oauth_client: Vec::new(),
-        token_ttl: None,
+        ..crate::cli::MockArgs::default()
     };
     crate::mock::MockConfig::from_args(&args)
 }
