@@ -229,15 +229,32 @@ fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
 pub fn run(settings: BatchSettings, printer: Printer) -> anyhow::Result<ExitStatus> {
     let started = std::time::Instant::now();
     let s = &settings;
-    match &s.mode {
-        Mode::Local => {
+    // Local and remote runs read and validate the input first (and stop there on --dry-run);
+    // attaching to running batches has no input.
+    enum Job<'a> {
+        Local(local::Prepared),
+        Remote(local::Prepared),
+        Attach(&'a [String]),
+    }
+    let job = match &s.mode {
+        Mode::Attach(ids) => Job::Attach(ids),
+        mode => {
             let prepared = local::prepare(s, &printer)?;
             if s.dry_run {
                 return dry_run(s, prepared, &printer);
             }
-            let prices = load_prices(s)?;
-            crate::runtime()?.block_on(async {
-                let engine = build_engine(s, printer).await?;
+            match mode {
+                Mode::Local => Job::Local(prepared),
+                _ => Job::Remote(prepared),
+            }
+        }
+    };
+    let prices = load_prices(s)?;
+    crate::runtime()?.block_on(async {
+        let engine = build_engine(s, printer).await?;
+        let t = remote::EngineTransport { engine: engine.clone() };
+        let (summary, status) = match job {
+            Job::Local(prepared) => {
                 let estimator: Option<std::sync::Arc<dyn runner::CostEstimator>> = s.max_cost.map(|_| {
                     std::sync::Arc::new(estimate::BudgetEstimator { prices: prices.clone(), batch: false })
                         as std::sync::Arc<dyn runner::CostEstimator>
@@ -246,37 +263,14 @@ pub fn run(settings: BatchSettings, printer: Printer) -> anyhow::Result<ExitStat
                     std::sync::Arc::new(engine_exec::EngineExecutor { engine: engine.clone(), prices });
                 let result = local::send(s, prepared, exec, estimator, &printer, started).await;
                 engine.flush().await;
-                let (summary, status) = result?;
-                print_summary(s, &summary, &printer)?;
-                Ok(status)
-            })
-        }
-        Mode::Remote => {
-            let prepared = local::prepare(s, &printer)?;
-            if s.dry_run {
-                return dry_run(s, prepared, &printer);
+                result?
             }
-            let prices = load_prices(s)?;
-            crate::runtime()?.block_on(async {
-                let engine = build_engine(s, printer).await?;
-                let t = remote::EngineTransport { engine: engine.clone() };
-                let (summary, status) =
-                    remote::submit(s, &t, prepared, Some(prices), &printer, started).await?;
-                print_summary(s, &summary, &printer)?;
-                Ok(status)
-            })
-        }
-        Mode::Attach(ids) => {
-            let prices = load_prices(s)?;
-            crate::runtime()?.block_on(async {
-                let engine = build_engine(s, printer).await?;
-                let t = remote::EngineTransport { engine: engine.clone() };
-                let (summary, status) = remote::attach(s, &t, ids, Some(prices), &printer, started).await?;
-                print_summary(s, &summary, &printer)?;
-                Ok(status)
-            })
-        }
-    }
+            Job::Remote(prepared) => remote::submit(s, &t, prepared, Some(prices), &printer, started).await?,
+            Job::Attach(ids) => remote::attach(s, &t, ids, Some(prices), &printer, started).await?,
+        };
+        print_summary(s, &summary, &printer)?;
+        Ok(status)
+    })
 }
 
 async fn build_engine(s: &BatchSettings, printer: Printer) -> anyhow::Result<crate::engine::Engine> {
