@@ -3,19 +3,10 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-fn llmkit() -> Command {
-    let mut cmd = Command::cargo_bin("llmkit").unwrap();
-    cmd.env_remove("LLMKIT_CONFIG")
-        .env_remove("LLMKIT_PROFILE")
-        .env_remove("LLMKIT_MODEL")
-        .env_remove("LLMKIT_PRICES")
-        .env("XDG_CONFIG_HOME", "/nonexistent-llmkit-test")
-        .env("NO_COLOR", "1");
-    cmd
-}
+mod common;
+use common::llmkit;
 
 fn write(path: &Path, lines: &[&str]) {
     let mut text = lines.join("\n");

@@ -3,7 +3,6 @@
 //! hand-written wiremock fixture of the real API, so the client is not only checked against
 //! our own server.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -11,39 +10,28 @@ use assert_cmd::Command;
 use clap::Parser;
 use llmkit::cli::{Cli, Command as Sub};
 use llmkit::commands::batch::estimate::Prices;
-use llmkit::commands::batch::remote::{self, ApiCall, ApiReply, RemoteBatch, RemoteState, Transport};
+use llmkit::commands::batch::remote::{self, ApiCall, RemoteBatch, RemoteState, Transport};
 use llmkit::commands::batch::{local, BatchSettings};
 use llmkit::config::Config;
 use llmkit::mock::{self, MockConfig, MockServer};
 use llmkit::output::Printer;
 use serde_json::{json, Value};
 
+mod common;
+use common::{expected, ids, read_lines, write_input, Http};
+
+/// The binary, with the key the mock's `--require-key` checks.
+fn llmkit() -> Command {
+    let mut cmd = common::llmkit();
+    cmd.env("ANTHROPIC_API_KEY", "sk-ant-test");
+    cmd
+}
+
 const MODEL: &str = "claude-haiku-4-5";
 
 /// Calls the API root (paths carry `/v1`), as the engine does for Anthropic endpoints.
-struct Http {
-    base: String,
-    client: reqwest::Client,
-}
-
-impl Transport for Http {
-    async fn call(&self, call: ApiCall) -> anyhow::Result<ApiReply> {
-        let url = format!("{}{}", self.base, call.path);
-        let mut req = match call.method {
-            "GET" => self.client.get(url),
-            "DELETE" => self.client.delete(url),
-            _ => self.client.post(url),
-        };
-        if let Some(ct) = call.content_type {
-            req = req.header("content-type", ct);
-        }
-        let resp = req.header("anthropic-version", "2023-06-01").body(call.body).send().await?;
-        Ok(ApiReply { status: resp.status().as_u16(), body: resp.bytes().await?.to_vec() })
-    }
-}
-
 fn http(s: &MockServer) -> Http {
-    Http { base: s.anthropic_base_url(), client: reqwest::Client::builder().no_proxy().build().unwrap() }
+    Http::new(s.anthropic_base_url(), &[("anthropic-version", "2023-06-01")])
 }
 
 fn settings(args: &[&str]) -> BatchSettings {
@@ -62,33 +50,6 @@ fn settings(args: &[&str]) -> BatchSettings {
     let cli = Cli::try_parse_from(argv).unwrap();
     let Sub::Batch(args) = cli.command else { panic!("not batch") };
     BatchSettings::resolve_with(&args, &Config::default(), &|_| None).unwrap()
-}
-
-fn write_input(path: &Path, n: usize) {
-    let text: String =
-        (0..n).map(|i| format!("{{\"custom_id\":\"r{i}\",\"prompt\":\"question {i}\"}}\n")).collect();
-    std::fs::write(path, text).unwrap();
-}
-
-fn read_lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-fn ids(path: &Path) -> Vec<String> {
-    let mut ids: Vec<String> =
-        read_lines(path).iter().map(|l| l["custom_id"].as_str().unwrap().to_string()).collect();
-    ids.sort();
-    ids
-}
-
-fn expected(n: usize) -> Vec<String> {
-    let mut v: Vec<String> = (0..n).map(|i| format!("r{i}")).collect();
-    v.sort();
-    v
 }
 
 async fn list_batches(s: &MockServer) -> Vec<Value> {
@@ -306,19 +267,6 @@ async fn attach_by_id_and_cancel_keep_partial_results_and_report_the_canceled() 
         remote::attach(&s2, &http(&server), &[id], None, &printer, Instant::now()).await.unwrap();
     assert_eq!((again.succeeded, again.failed), (0, 0));
     assert_eq!(ids(&other).len() as u64, summary.succeeded);
-}
-
-fn llmkit() -> Command {
-    let mut cmd = Command::cargo_bin("llmkit").unwrap();
-    cmd.env_remove("LLMKIT_CONFIG")
-        .env_remove("LLMKIT_PROFILE")
-        .env_remove("LLMKIT_MODEL")
-        .env_remove("LLMKIT_PRICES")
-        .env("XDG_CONFIG_HOME", "/nonexistent-llmkit-test")
-        .env("XDG_DATA_HOME", "/nonexistent-llmkit-test")
-        .env("ANTHROPIC_API_KEY", "sk-ant-test")
-        .env("NO_COLOR", "1");
-    cmd
 }
 
 /// The CLI, with the engine's transport (x-api-key + anthropic-version, checked by the mock's
