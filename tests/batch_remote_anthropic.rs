@@ -18,7 +18,7 @@ use llmkit::output::Printer;
 use serde_json::{json, Value};
 
 mod common;
-use common::{expected, ids, read_lines, write_input, Http};
+use common::{expected, first_batch_id, ids, read_lines, run_json, write_input, Http};
 
 /// The binary, with the key the mock's `--require-key` checks.
 fn llmkit() -> Command {
@@ -283,30 +283,27 @@ fn cli_remote_mode_end_to_end_with_split_and_attach() {
     let input = dir.path().join("in.jsonl");
     let out = dir.path().join("out.jsonl");
     write_input(&input, 25);
-    let assert = llmkit()
-        .args(["batch", "--provider", "anthropic", "--base-url", &m.anthropic_base_url(), "-m", MODEL])
-        .args(["--remote", "--split-requests", "10", "--poll-interval", "10ms", "--format", "json"])
-        .arg(&input)
-        .arg("-o")
-        .arg(&out)
-        .assert()
-        .success();
-    let summary: Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+    let (summary, stderr) = run_json(
+        llmkit()
+            .args(["batch", "--provider", "anthropic", "--base-url", &m.anthropic_base_url(), "-m", MODEL])
+            .args(["--remote", "--split-requests", "10", "--poll-interval", "10ms", "--format", "json"])
+            .arg(&input)
+            .arg("-o")
+            .arg(&out),
+    );
     assert_eq!(summary["succeeded"], 25);
     assert!(summary["cost_usd"].as_f64().unwrap() > 0.0);
-    let stderr = String::from_utf8_lossy(&assert.get_output().stderr);
     assert_eq!(stderr.matches("created: ").count(), 3, "split in 10 + 10 + 5: {stderr}");
     assert!(!stderr.contains("sk-ant-test"), "the key is never printed");
     assert_eq!(ids(&out), expected(25));
-    let id = stderr.split("batch ").nth(1).unwrap().split(' ').next().unwrap().to_string();
+    let id = first_batch_id(&stderr);
     assert!(id.starts_with("msgbatch_"), "{id}");
-    let assert = llmkit()
-        .args(["batch", "--provider", "anthropic", "--base-url", &m.anthropic_base_url()])
-        .args(["--remote-id", &id, "--poll-interval", "10ms", "--format", "json", "-o"])
-        .arg(&out)
-        .assert()
-        .success();
-    let summary: Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+    let (summary, _) = run_json(
+        llmkit()
+            .args(["batch", "--provider", "anthropic", "--base-url", &m.anthropic_base_url()])
+            .args(["--remote-id", &id, "--poll-interval", "10ms", "--format", "json", "-o"])
+            .arg(&out),
+    );
     assert_eq!(summary["succeeded"], 0, "nothing is written twice");
     assert_eq!(ids(&out), expected(25));
 

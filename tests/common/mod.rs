@@ -97,3 +97,15 @@ pub fn expected(n: usize) -> Vec<String> {
     v.sort();
     v
 }
+
+/// Run a command that must succeed with `--format json`: its JSON summary and its stderr.
+pub fn run_json(cmd: &mut assert_cmd::Command) -> (Value, String) {
+    let assert = cmd.assert().success();
+    let out = assert.get_output();
+    (serde_json::from_slice(&out.stdout).unwrap(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// The id of the first batch a `batch --remote` run announced on stderr (`batch <id> ...`).
+pub fn first_batch_id(stderr: &str) -> String {
+    stderr.split("batch ").nth(1).unwrap().split(' ').next().unwrap().to_string()
+}
