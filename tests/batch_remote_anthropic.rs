@@ -18,7 +18,7 @@ use llmkit::output::Printer;
 use serde_json::{json, Value};
 
 mod common;
-use common::{expected, first_batch_id, ids, read_lines, run_json, write_input, Http};
+use common::{expected, first_batch_id, ids, post_json, read_lines, run_json, write_input, Http};
 
 /// The binary, with the key the mock's `--require-key` checks.
 fn llmkit() -> Command {
@@ -138,15 +138,11 @@ async fn remote_run_splits_translates_and_writes_openai_shaped_results_at_batch_
 
     // The same request through /v1/messages gets the same text and token counts.
     let r3 = lines.iter().find(|l| l["custom_id"] == "r3").unwrap();
-    let direct: Value = reqwest::Client::new()
-        .post(format!("{}/v1/messages", server.url()))
-        .json(&json!({"model": MODEL, "max_tokens": 4096, "messages": [{"role": "user", "content": "question 3"}]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let direct = post_json(
+        format!("{}/v1/messages", server.url()),
+        &json!({"model": MODEL, "max_tokens": 4096, "messages": [{"role": "user", "content": "question 3"}]}),
+    )
+    .await;
     let body = &r3["response"]["body"];
     assert_eq!(body["choices"][0]["message"]["content"], direct["content"][0]["text"]);
     assert_eq!(body["usage"]["prompt_tokens"], direct["usage"]["input_tokens"]);
