@@ -3,19 +3,10 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-fn llmkit() -> Command {
-    let mut cmd = Command::cargo_bin("llmkit").unwrap();
-    cmd.env_remove("LLMKIT_CONFIG")
-        .env_remove("LLMKIT_PROFILE")
-        .env_remove("LLMKIT_MODEL")
-        .env_remove("LLMKIT_PRICES")
-        .env("XDG_CONFIG_HOME", "/nonexistent-llmkit-test")
-        .env("NO_COLOR", "1");
-    cmd
-}
+mod common;
+use common::{first_batch_id, llmkit, run_json};
 
 fn write(path: &Path, lines: &[&str]) {
     let mut text = lines.join("\n");
@@ -271,29 +262,27 @@ mod against_the_mock {
         let dir = tempfile::tempdir().unwrap();
         let input = input(dir.path(), 25);
         let out = dir.path().join("out.jsonl");
-        let assert = llmkit()
-            .args(["batch", "--provider", "mock", "--base-url", &m.openai_base_url(), "-m", "gpt-4o-mini"])
-            .args(["--remote", "--split-requests", "10", "--poll-interval", "10ms", "--format", "json"])
-            .arg(&input)
-            .arg("-o")
-            .arg(&out)
-            .assert()
-            .success();
-        let summary: Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+        let (summary, stderr) = run_json(
+            llmkit()
+                .args(["batch", "--provider", "mock", "--base-url", &m.openai_base_url()])
+                .args(["-m", "gpt-4o-mini", "--remote", "--split-requests", "10", "--poll-interval", "10ms"])
+                .args(["--format", "json"])
+                .arg(&input)
+                .arg("-o")
+                .arg(&out),
+        );
         assert_eq!(summary["succeeded"], 25);
-        let stderr = String::from_utf8_lossy(&assert.get_output().stderr);
         assert_eq!(stderr.matches("created: ").count(), 3, "split in 10 + 10 + 5: {stderr}");
         assert_complete(&out, 25);
         assert!(std::fs::read_to_string(&out).unwrap().lines().all(|l| l.contains("batch_req_")));
         // Attach by id to the first batch again: everything is already there.
-        let id = stderr.split("batch ").nth(1).unwrap().split(' ').next().unwrap().to_string();
-        let assert = llmkit()
-            .args(["batch", "--provider", "mock", "--base-url", &m.openai_base_url()])
-            .args(["--remote-id", &id, "--poll-interval", "10ms", "--format", "json", "-o"])
-            .arg(&out)
-            .assert()
-            .success();
-        let summary: Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+        let id = first_batch_id(&stderr);
+        let (summary, _) = run_json(
+            llmkit()
+                .args(["batch", "--provider", "mock", "--base-url", &m.openai_base_url()])
+                .args(["--remote-id", &id, "--poll-interval", "10ms", "--format", "json", "-o"])
+                .arg(&out),
+        );
         assert_eq!(summary["succeeded"], 0, "nothing is written twice");
         assert_complete(&out, 25);
     }

@@ -1,41 +1,22 @@
 //! `batch --remote` logic against the embedded Batch API emulation, driven through the
 //! library with a plain HTTP transport (the CLI tests in tests/batch.rs use the engine's).
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
 use llmkit::cli::{Cli, Command};
-use llmkit::commands::batch::remote::{self, ApiCall, ApiReply, RemoteBatch, RemoteState, Transport};
+use llmkit::commands::batch::remote::{self, ApiCall, RemoteBatch, RemoteState, Transport};
 use llmkit::commands::batch::{local, BatchSettings};
 use llmkit::config::Config;
 use llmkit::mock::{self, MockConfig, MockServer};
 use llmkit::output::Printer;
 use serde_json::Value;
 
-struct Http {
-    base: String,
-    client: reqwest::Client,
-}
-
-impl Transport for Http {
-    async fn call(&self, call: ApiCall) -> anyhow::Result<ApiReply> {
-        let url = format!("{}{}", self.base, call.path);
-        let mut req = match call.method {
-            "GET" => self.client.get(url),
-            "DELETE" => self.client.delete(url),
-            _ => self.client.post(url),
-        };
-        if let Some(ct) = call.content_type {
-            req = req.header("content-type", ct);
-        }
-        let resp = req.body(call.body).send().await?;
-        Ok(ApiReply { status: resp.status().as_u16(), body: resp.bytes().await?.to_vec() })
-    }
-}
+mod common;
+use common::{expected, ids, write_input, Http};
 
 fn http(s: &MockServer) -> Http {
-    Http { base: s.openai_base_url(), client: reqwest::Client::builder().no_proxy().build().unwrap() }
+    Http::new(s.openai_base_url(), &[])
 }
 
 fn settings(args: &[&str]) -> BatchSettings {
@@ -44,28 +25,6 @@ fn settings(args: &[&str]) -> BatchSettings {
     let cli = Cli::try_parse_from(argv).unwrap();
     let Command::Batch(args) = cli.command else { panic!("not batch") };
     BatchSettings::resolve_with(&args, &Config::default(), &|_| None).unwrap()
-}
-
-fn write_input(path: &Path, n: usize) {
-    let text: String =
-        (0..n).map(|i| format!("{{\"custom_id\":\"r{i}\",\"prompt\":\"question {i}\"}}\n")).collect();
-    std::fs::write(path, text).unwrap();
-}
-
-fn ids(path: &Path) -> Vec<String> {
-    let mut ids: Vec<String> = std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap()["custom_id"].as_str().unwrap().to_string())
-        .collect();
-    ids.sort();
-    ids
-}
-
-fn expected(n: usize) -> Vec<String> {
-    let mut v: Vec<String> = (0..n).map(|i| format!("r{i}")).collect();
-    v.sort();
-    v
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -211,7 +170,7 @@ async fn attach_by_id_downloads_once_and_cancel_keeps_partial_results() {
     let job = tokio::spawn({
         let s = s.clone();
         async move {
-            let t = Http { base: t.base.clone(), client: t.client.clone() };
+            let t = t.clone();
             remote::submit(&s, &t, prepared, None, &Printer::silent(), Instant::now()).await
         }
     });

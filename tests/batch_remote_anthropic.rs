@@ -3,7 +3,6 @@
 //! hand-written wiremock fixture of the real API, so the client is not only checked against
 //! our own server.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -11,39 +10,28 @@ use assert_cmd::Command;
 use clap::Parser;
 use llmkit::cli::{Cli, Command as Sub};
 use llmkit::commands::batch::estimate::Prices;
-use llmkit::commands::batch::remote::{self, ApiCall, ApiReply, RemoteBatch, RemoteState, Transport};
+use llmkit::commands::batch::remote::{self, ApiCall, RemoteBatch, RemoteState, Transport};
 use llmkit::commands::batch::{local, BatchSettings};
 use llmkit::config::Config;
 use llmkit::mock::{self, MockConfig, MockServer};
 use llmkit::output::Printer;
 use serde_json::{json, Value};
 
+mod common;
+use common::{expected, first_batch_id, ids, post_json, read_lines, run_json, write_input, Http};
+
+/// The binary, with the key the mock's `--require-key` checks.
+fn llmkit() -> Command {
+    let mut cmd = common::llmkit();
+    cmd.env("ANTHROPIC_API_KEY", "sk-ant-test");
+    cmd
+}
+
 const MODEL: &str = "claude-haiku-4-5";
 
 /// Calls the API root (paths carry `/v1`), as the engine does for Anthropic endpoints.
-struct Http {
-    base: String,
-    client: reqwest::Client,
-}
-
-impl Transport for Http {
-    async fn call(&self, call: ApiCall) -> anyhow::Result<ApiReply> {
-        let url = format!("{}{}", self.base, call.path);
-        let mut req = match call.method {
-            "GET" => self.client.get(url),
-            "DELETE" => self.client.delete(url),
-            _ => self.client.post(url),
-        };
-        if let Some(ct) = call.content_type {
-            req = req.header("content-type", ct);
-        }
-        let resp = req.header("anthropic-version", "2023-06-01").body(call.body).send().await?;
-        Ok(ApiReply { status: resp.status().as_u16(), body: resp.bytes().await?.to_vec() })
-    }
-}
-
 fn http(s: &MockServer) -> Http {
-    Http { base: s.anthropic_base_url(), client: reqwest::Client::builder().no_proxy().build().unwrap() }
+    Http::new(s.anthropic_base_url(), &[("anthropic-version", "2023-06-01")])
 }
 
 fn settings(args: &[&str]) -> BatchSettings {
@@ -62,33 +50,6 @@ fn settings(args: &[&str]) -> BatchSettings {
     let cli = Cli::try_parse_from(argv).unwrap();
     let Sub::Batch(args) = cli.command else { panic!("not batch") };
     BatchSettings::resolve_with(&args, &Config::default(), &|_| None).unwrap()
-}
-
-fn write_input(path: &Path, n: usize) {
-    let text: String =
-        (0..n).map(|i| format!("{{\"custom_id\":\"r{i}\",\"prompt\":\"question {i}\"}}\n")).collect();
-    std::fs::write(path, text).unwrap();
-}
-
-fn read_lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-fn ids(path: &Path) -> Vec<String> {
-    let mut ids: Vec<String> =
-        read_lines(path).iter().map(|l| l["custom_id"].as_str().unwrap().to_string()).collect();
-    ids.sort();
-    ids
-}
-
-fn expected(n: usize) -> Vec<String> {
-    let mut v: Vec<String> = (0..n).map(|i| format!("r{i}")).collect();
-    v.sort();
-    v
 }
 
 async fn list_batches(s: &MockServer) -> Vec<Value> {
@@ -177,15 +138,11 @@ async fn remote_run_splits_translates_and_writes_openai_shaped_results_at_batch_
 
     // The same request through /v1/messages gets the same text and token counts.
     let r3 = lines.iter().find(|l| l["custom_id"] == "r3").unwrap();
-    let direct: Value = reqwest::Client::new()
-        .post(format!("{}/v1/messages", server.url()))
-        .json(&json!({"model": MODEL, "max_tokens": 4096, "messages": [{"role": "user", "content": "question 3"}]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let direct = post_json(
+        format!("{}/v1/messages", server.url()),
+        &json!({"model": MODEL, "max_tokens": 4096, "messages": [{"role": "user", "content": "question 3"}]}),
+    )
+    .await;
     let body = &r3["response"]["body"];
     assert_eq!(body["choices"][0]["message"]["content"], direct["content"][0]["text"]);
     assert_eq!(body["usage"]["prompt_tokens"], direct["usage"]["input_tokens"]);
@@ -308,19 +265,6 @@ async fn attach_by_id_and_cancel_keep_partial_results_and_report_the_canceled() 
     assert_eq!(ids(&other).len() as u64, summary.succeeded);
 }
 
-fn llmkit() -> Command {
-    let mut cmd = Command::cargo_bin("llmkit").unwrap();
-    cmd.env_remove("LLMKIT_CONFIG")
-        .env_remove("LLMKIT_PROFILE")
-        .env_remove("LLMKIT_MODEL")
-        .env_remove("LLMKIT_PRICES")
-        .env("XDG_CONFIG_HOME", "/nonexistent-llmkit-test")
-        .env("XDG_DATA_HOME", "/nonexistent-llmkit-test")
-        .env("ANTHROPIC_API_KEY", "sk-ant-test")
-        .env("NO_COLOR", "1");
-    cmd
-}
-
 /// The CLI, with the engine's transport (x-api-key + anthropic-version, checked by the mock's
 /// --require-key), split, then attach by id.
 #[test]
@@ -335,30 +279,27 @@ fn cli_remote_mode_end_to_end_with_split_and_attach() {
     let input = dir.path().join("in.jsonl");
     let out = dir.path().join("out.jsonl");
     write_input(&input, 25);
-    let assert = llmkit()
-        .args(["batch", "--provider", "anthropic", "--base-url", &m.anthropic_base_url(), "-m", MODEL])
-        .args(["--remote", "--split-requests", "10", "--poll-interval", "10ms", "--format", "json"])
-        .arg(&input)
-        .arg("-o")
-        .arg(&out)
-        .assert()
-        .success();
-    let summary: Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+    let (summary, stderr) = run_json(
+        llmkit()
+            .args(["batch", "--provider", "anthropic", "--base-url", &m.anthropic_base_url(), "-m", MODEL])
+            .args(["--remote", "--split-requests", "10", "--poll-interval", "10ms", "--format", "json"])
+            .arg(&input)
+            .arg("-o")
+            .arg(&out),
+    );
     assert_eq!(summary["succeeded"], 25);
     assert!(summary["cost_usd"].as_f64().unwrap() > 0.0);
-    let stderr = String::from_utf8_lossy(&assert.get_output().stderr);
     assert_eq!(stderr.matches("created: ").count(), 3, "split in 10 + 10 + 5: {stderr}");
     assert!(!stderr.contains("sk-ant-test"), "the key is never printed");
     assert_eq!(ids(&out), expected(25));
-    let id = stderr.split("batch ").nth(1).unwrap().split(' ').next().unwrap().to_string();
+    let id = first_batch_id(&stderr);
     assert!(id.starts_with("msgbatch_"), "{id}");
-    let assert = llmkit()
-        .args(["batch", "--provider", "anthropic", "--base-url", &m.anthropic_base_url()])
-        .args(["--remote-id", &id, "--poll-interval", "10ms", "--format", "json", "-o"])
-        .arg(&out)
-        .assert()
-        .success();
-    let summary: Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+    let (summary, _) = run_json(
+        llmkit()
+            .args(["batch", "--provider", "anthropic", "--base-url", &m.anthropic_base_url()])
+            .args(["--remote-id", &id, "--poll-interval", "10ms", "--format", "json", "-o"])
+            .arg(&out),
+    );
     assert_eq!(summary["succeeded"], 0, "nothing is written twice");
     assert_eq!(ids(&out), expected(25));
 

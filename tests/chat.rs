@@ -39,6 +39,13 @@ impl Env {
         self.path().join("ledger.jsonl")
     }
 
+    /// `llmkit chat` against an OpenAI-compatible wiremock `server` with `gpt-4o-mini`.
+    fn chat_to(&self, server: &MockServer) -> Command {
+        let mut cmd = self.chat();
+        cmd.args(["--base-url", &format!("{}/v1", server.uri()), "-m", "gpt-4o-mini"]);
+        cmd
+    }
+
     /// `llmkit chat ...` with the sentinel key in both key variables.
     fn chat(&self) -> Command {
         let mut cmd = Command::cargo_bin("llmkit").unwrap();
@@ -185,8 +192,8 @@ async fn piped_text_then_a_blank_line_then_the_argument() {
         .mount(&server)
         .await;
     let env = Env::new();
-    let mut cmd = env.chat();
-    cmd.args(["--base-url", &format!("{}/v1", server.uri()), "-m", "gpt-4o-mini", "--no-stream"])
+    let mut cmd = env.chat_to(&server);
+    cmd.arg("--no-stream")
         .args(["-s", "You write commit messages.", "write", "a", "commit", "message"])
         .write_stdin("diff --git a/x b/x\n+x\n");
     let out = run(cmd).await;
@@ -215,8 +222,8 @@ async fn every_sampling_flag_reaches_the_body() {
         .mount(&server)
         .await;
     let env = Env::new();
-    let mut cmd = env.chat();
-    cmd.args(["--base-url", &format!("{}/v1", server.uri()), "-m", "gpt-4o-mini", "--no-stream"])
+    let mut cmd = env.chat_to(&server);
+    cmd.arg("--no-stream")
         .args([
             "--temperature",
             "0.3",
@@ -298,8 +305,8 @@ async fn stream_chunks_are_printed_in_order() {
         .mount(&server)
         .await;
     let env = Env::new();
-    let mut cmd = env.chat();
-    cmd.args(["--base-url", &format!("{}/v1", server.uri()), "-m", "gpt-4o-mini", "hello"]);
+    let mut cmd = env.chat_to(&server);
+    cmd.arg("hello");
     let out = run(cmd).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "Hello, world\n");
@@ -386,8 +393,8 @@ async fn usage_line_prices_cached_tokens_and_what_they_saved() {
         .mount(&server)
         .await;
     let env = Env::new();
-    let mut cmd = env.chat();
-    cmd.args(["--base-url", &format!("{}/v1", server.uri()), "-m", "gpt-4o-mini", "--no-stream", "-u", "q"]);
+    let mut cmd = env.chat_to(&server);
+    cmd.args(["--no-stream", "-u", "q"]);
     let out = run(cmd).await;
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
@@ -508,10 +515,8 @@ async fn tool_calls_are_printed_as_json_lines_with_exit_10() {
     Mock::given(method("POST")).respond_with(sse_response(tool_call_stream())).mount(&server).await;
     let env = Env::new();
     let tools = env.write("tools.json", TOOLS);
-    let mut cmd = env.chat();
-    cmd.args(["--base-url", &format!("{}/v1", server.uri()), "-m", "gpt-4o-mini", "--tools"])
-        .arg(&tools)
-        .arg("weather in Oslo and Lima?");
+    let mut cmd = env.chat_to(&server);
+    cmd.arg("--tools").arg(&tools).arg("weather in Oslo and Lima?");
     let out = run(cmd).await;
     assert_eq!(out.status.code(), Some(10), "{}", stderr(&out));
     assert_eq!(
@@ -524,35 +529,37 @@ async fn tool_calls_are_printed_as_json_lines_with_exit_10() {
     assert_eq!(body["tools"][0]["function"]["name"], "get_weather");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn tool_commands_run_and_their_output_goes_back() {
+/// A server for one tool round trip: first a `get_weather` call for Oslo with id `call_id`,
+/// then, once a request carries the tool result, the final `answer`.
+async fn tool_round_trip_server(call_id: &str, answer: &str) -> MockServer {
     let server = MockServer::start().await;
-    // Second round (the request carries the tool result): the final answer.
     Mock::given(method("POST"))
         .and(body_string_contains("\"role\":\"tool\""))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(completion("It is 21C in Oslo.", "gpt-4o-mini")),
-        )
+        .respond_with(ResponseTemplate::new(200).set_body_json(completion(answer, "gpt-4o-mini")))
         .with_priority(1)
         .mount(&server)
         .await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_json(tool_call_completion(&[(
-            "call_9",
+            call_id,
             "get_weather",
             r#"{"city":"Oslo"}"#,
         )])))
         .with_priority(2)
         .mount(&server)
         .await;
+    server
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tool_commands_run_and_their_output_goes_back() {
+    let server = tool_round_trip_server("call_9", "It is 21C in Oslo.").await;
     let env = Env::new();
     let tools = env.write("tools.json", TOOLS);
     let seen = env.path().join("seen.json");
     let tool = format!("get_weather=cat > '{}'; echo '{{\"temp_c\":21}}'", seen.display());
-    let mut cmd = env.chat();
-    cmd.args(["--base-url", &format!("{}/v1", server.uri()), "-m", "gpt-4o-mini", "--no-stream", "--tools"])
-        .arg(&tools)
-        .args(["--tool", &tool, "-u", "weather in Oslo?"]);
+    let mut cmd = env.chat_to(&server);
+    cmd.args(["--no-stream", "--tools"]).arg(&tools).args(["--tool", &tool, "-u", "weather in Oslo?"]);
     let out = run(cmd).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "It is 21C in Oslo.\n");
@@ -570,31 +577,18 @@ async fn tool_commands_run_and_their_output_goes_back() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_hung_tool_command_is_killed_and_the_model_told() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(body_string_contains("\"role\":\"tool\""))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(completion("No weather today.", "gpt-4o-mini")),
-        )
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(tool_call_completion(&[(
-            "call_1",
-            "get_weather",
-            r#"{"city":"Oslo"}"#,
-        )])))
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    let server = tool_round_trip_server("call_1", "No weather today.").await;
     let env = Env::new();
     let tools = env.write("tools.json", TOOLS);
     let started = std::time::Instant::now();
-    let mut cmd = env.chat();
-    cmd.args(["--base-url", &format!("{}/v1", server.uri()), "-m", "gpt-4o-mini", "--no-stream", "--tools"])
-        .arg(&tools)
-        .args(["--tool", "get_weather=sleep 30", "--tool-timeout", "300ms", "weather?"]);
+    let mut cmd = env.chat_to(&server);
+    cmd.args(["--no-stream", "--tools"]).arg(&tools).args([
+        "--tool",
+        "get_weather=sleep 30",
+        "--tool-timeout",
+        "300ms",
+        "weather?",
+    ]);
     let out = run(cmd).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(started.elapsed() < std::time::Duration::from_secs(20), "the command was not killed");
@@ -604,9 +598,8 @@ async fn a_hung_tool_command_is_killed_and_the_model_told() {
     let result = second["messages"][2]["content"].as_str().unwrap_or_default();
     assert!(result.contains("did not finish within 300ms and was killed"), "{result}");
     // Zero is refused before anything is sent.
-    let mut cmd = env.chat();
-    cmd.args(["--base-url", &format!("{}/v1", server.uri()), "-m", "gpt-4o-mini", "--tool-timeout", "0"])
-        .args(["--tool", "get_weather=true", "q"]);
+    let mut cmd = env.chat_to(&server);
+    cmd.args(["--tool-timeout", "0"]).args(["--tool", "get_weather=true", "q"]);
     let out = run(cmd).await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("--tool-timeout"), "{}", stderr(&out));
@@ -627,18 +620,24 @@ async fn only_named_tools_run_and_rounds_are_bounded() {
     let tools = env.write("tools.json", TOOLS);
     let marker = env.path().join("ran");
     // A command for another tool never runs for get_weather.
-    let mut cmd = env.chat();
-    cmd.args(["--base-url", &format!("{}/v1", server.uri()), "-m", "gpt-4o-mini", "--no-stream", "--tools"])
-        .arg(&tools)
-        .args(["--tool", &format!("other=touch '{}'", marker.display()), "q"]);
+    let mut cmd = env.chat_to(&server);
+    cmd.args(["--no-stream", "--tools"]).arg(&tools).args([
+        "--tool",
+        &format!("other=touch '{}'", marker.display()),
+        "q",
+    ]);
     let out = run(cmd).await;
     assert_eq!(out.status.code(), Some(10));
     assert!(!marker.exists(), "an unnamed tool's command ran");
     // A model that never stops asking: stopped after --max-tool-rounds.
-    let mut cmd = env.chat();
-    cmd.args(["--base-url", &format!("{}/v1", server.uri()), "-m", "gpt-4o-mini", "--no-stream", "--tools"])
-        .arg(&tools)
-        .args(["--tool", "get_weather=echo 1", "--max-tool-rounds", "2", "q"]);
+    let mut cmd = env.chat_to(&server);
+    cmd.args(["--no-stream", "--tools"]).arg(&tools).args([
+        "--tool",
+        "get_weather=echo 1",
+        "--max-tool-rounds",
+        "2",
+        "q",
+    ]);
     let out = run(cmd).await;
     assert_eq!(out.status.code(), Some(10));
     assert!(stderr(&out).contains("after 2 rounds"), "{}", stderr(&out));
@@ -1054,8 +1053,8 @@ async fn raw_prints_the_response_document() {
         .mount(&server)
         .await;
     let env = Env::new();
-    let mut cmd = env.chat();
-    cmd.args(["--base-url", &format!("{}/v1", server.uri()), "-m", "gpt-4o-mini", "--raw", "q"]);
+    let mut cmd = env.chat_to(&server);
+    cmd.args(["--raw", "q"]);
     let out = run(cmd).await;
     assert!(out.status.success(), "{}", stderr(&out));
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -8,9 +8,8 @@ use llmkit::commands::batch::batch_api::multipart_upload;
 use llmkit::mock::{self, FailKind, FaultPlan, MockConfig, MockServer, WeightedKind};
 use serde_json::{json, Value};
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
-}
+mod common;
+use common::{client, post_json};
 
 fn lines(n: usize) -> Vec<u8> {
     let mut out = Vec::new();
@@ -107,15 +106,11 @@ async fn a_batch_goes_through_the_whole_lifecycle() {
         assert!(line["error"].is_null());
     }
     // The same question on /v1/chat/completions gets the same answer.
-    let direct: Value = client()
-        .post(format!("{}/chat/completions", s.openai_base_url()))
-        .json(&json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "question 0"}]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let direct = post_json(
+        format!("{}/chat/completions", s.openai_base_url()),
+        &json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "question 0"}]}),
+    )
+    .await;
     assert_eq!(
         direct["choices"][0]["message"]["content"],
         out[0]["response"]["body"]["choices"][0]["message"]["content"]

@@ -29,6 +29,13 @@ fn llmkit() -> Command {
     c
 }
 
+/// The binary with config file `config` and `secret` as the OAuth client secret.
+fn llmkit_with(config: &Path, secret: &str) -> Command {
+    let mut c = llmkit();
+    c.env("LLMKIT_TEST_OAUTH_SECRET", secret).arg("--config").arg(config);
+    c
+}
+
 fn mock(ttl: Duration, ttft: Duration) -> ThreadedMock {
     spawn_thread(MockConfig {
         oauth_clients: vec![OAuthClient { id: "app".into(), secret: SECRET.into() }],
@@ -93,11 +100,8 @@ fn a_batch_of_2000_spans_several_token_lifetimes_with_one_fetch_per_lifetime() {
     let output = dir.path().join("out.jsonl");
     let ledger = dir.path().join("ledger.jsonl");
     let started = Instant::now();
-    let out = llmkit()
-        .env("LLMKIT_TEST_OAUTH_SECRET", SECRET)
+    let out = llmkit_with(&cfg, SECRET)
         .env("LLMKIT_LEDGER", &ledger)
-        .arg("--config")
-        .arg(&cfg)
         .args(["batch", "--text", "--profile", "gw", "-j", "48", "--no-progress", "--format", "json"])
         .arg(&input)
         .arg("-o")
@@ -139,11 +143,8 @@ fn refused_credentials_exit_3_with_the_servers_message_and_no_secret() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), &m, "");
     let ledger = dir.path().join("ledger.jsonl");
-    let out = llmkit()
-        .env("LLMKIT_TEST_OAUTH_SECRET", WRONG)
+    let out = llmkit_with(&cfg, WRONG)
         .env("LLMKIT_LEDGER", &ledger)
-        .arg("--config")
-        .arg(&cfg)
         .args(["chat", "--profile", "gw", "hello"])
         .output()
         .unwrap();
@@ -162,11 +163,8 @@ fn refused_credentials_exit_3_with_the_servers_message_and_no_secret() {
     std::fs::write(&input, (0..40).map(|i| format!("q{i}\n")).collect::<String>()).unwrap();
     let output = dir.path().join("out.jsonl");
     let before = stats(&m).oauth_token_refusals;
-    let out = llmkit()
-        .env("LLMKIT_TEST_OAUTH_SECRET", WRONG)
+    let out = llmkit_with(&cfg, WRONG)
         .env("LLMKIT_LEDGER", &ledger)
-        .arg("--config")
-        .arg(&cfg)
         .args(["batch", "--text", "--profile", "gw", "-j", "8", "--no-progress", "--format", "json"])
         .arg(&input)
         .arg("-o")
@@ -194,11 +192,8 @@ fn query_placement_works_and_the_token_is_not_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), &m, "token_placement = \"query\"");
     let record = dir.path().join("rec.jsonl");
-    let out = llmkit()
-        .env("LLMKIT_TEST_OAUTH_SECRET", SECRET)
+    let out = llmkit_with(&cfg, SECRET)
         .env("LLMKIT_LEDGER", dir.path().join("ledger.jsonl"))
-        .arg("--config")
-        .arg(&cfg)
         .args(["chat", "--profile", "gw", "--record"])
         .arg(&record)
         .arg("hello")
@@ -218,13 +213,8 @@ fn http_basic_client_authentication_works() {
     let m = mock(Duration::from_secs(60), Duration::ZERO);
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), &m, "client_auth = \"basic\"");
-    let out = llmkit()
-        .env("LLMKIT_TEST_OAUTH_SECRET", SECRET)
-        .arg("--config")
-        .arg(&cfg)
-        .args(["chat", "--no-ledger", "--profile", "gw", "hello"])
-        .output()
-        .unwrap();
+    let out =
+        llmkit_with(&cfg, SECRET).args(["chat", "--no-ledger", "--profile", "gw", "hello"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(stats(&m).oauth_tokens_issued, 1);
 }
@@ -245,10 +235,7 @@ fn anthropic_profiles_send_the_token_as_bearer() {
         ),
     )
     .unwrap();
-    let out = llmkit()
-        .env("LLMKIT_TEST_OAUTH_SECRET", SECRET)
-        .arg("--config")
-        .arg(&path)
+    let out = llmkit_with(&path, SECRET)
         .args(["chat", "--no-ledger", "--profile", "claude", "hello"])
         .output()
         .unwrap();
@@ -273,10 +260,7 @@ fn an_unreachable_token_endpoint_exits_5_after_retries() {
         ),
     )
     .unwrap();
-    let out = llmkit()
-        .env("LLMKIT_TEST_OAUTH_SECRET", SECRET)
-        .arg("--config")
-        .arg(&path)
+    let out = llmkit_with(&path, SECRET)
         .args(["chat", "--no-ledger", "--profile", "gw", "hello"])
         .output()
         .unwrap();
@@ -291,13 +275,8 @@ fn check_shows_the_token_step_and_fails_with_exit_3_when_refused() {
     let m = mock(Duration::from_secs(600), Duration::ZERO);
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), &m, "");
-    let out = llmkit()
-        .env("LLMKIT_TEST_OAUTH_SECRET", SECRET)
-        .arg("--config")
-        .arg(&cfg)
-        .args(["check", "--profile", "gw", "--format", "json"])
-        .output()
-        .unwrap();
+    let out =
+        llmkit_with(&cfg, SECRET).args(["check", "--profile", "gw", "--format", "json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let row = &v["profiles"][0];
@@ -311,24 +290,13 @@ fn check_shows_the_token_step_and_fails_with_exit_3_when_refused() {
     assert_clean("stdout", &out.stdout);
     assert_clean("stderr", &out.stderr);
 
-    let out = llmkit()
-        .env("LLMKIT_TEST_OAUTH_SECRET", SECRET)
-        .arg("--config")
-        .arg(&cfg)
-        .args(["check", "--profile", "gw"])
-        .output()
-        .unwrap();
+    let out = llmkit_with(&cfg, SECRET).args(["check", "--profile", "gw"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("token") && table.contains("expires in"), "{table}");
 
-    let out = llmkit()
-        .env("LLMKIT_TEST_OAUTH_SECRET", WRONG)
-        .arg("--config")
-        .arg(&cfg)
-        .args(["check", "--profile", "gw", "--format", "json"])
-        .output()
-        .unwrap();
+    let out =
+        llmkit_with(&cfg, WRONG).args(["check", "--profile", "gw", "--format", "json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let row = &v["profiles"][0];
@@ -338,13 +306,7 @@ fn check_shows_the_token_step_and_fails_with_exit_3_when_refused() {
     assert_clean("stderr", &out.stderr);
 
     // In the table the status is cut; the server's whole message is on stderr.
-    let out = llmkit()
-        .env("LLMKIT_TEST_OAUTH_SECRET", WRONG)
-        .arg("--config")
-        .arg(&cfg)
-        .args(["check", "--profile", "gw"])
-        .output()
-        .unwrap();
+    let out = llmkit_with(&cfg, WRONG).args(["check", "--profile", "gw"]).output().unwrap();
     assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("unknown client_id or wrong client_secret"), "{stderr}");
@@ -359,10 +321,7 @@ fn dry_run_shows_neither_token_nor_secret_and_fetches_nothing() {
         [("", "[REDACTED]"), ("token_placement = \"query\"", "access_token=[REDACTED]")]
     {
         let cfg = config(dir.path(), &m, placement);
-        let out = llmkit()
-            .env("LLMKIT_TEST_OAUTH_SECRET", SECRET)
-            .arg("--config")
-            .arg(&cfg)
+        let out = llmkit_with(&cfg, SECRET)
             .args(["chat", "--profile", "gw", "--dry-run", "hello"])
             .output()
             .unwrap();
@@ -489,10 +448,7 @@ fn batch_remote_uses_the_token_for_the_batch_api() {
         (0..5).map(|i| format!("{{\"messages\":[{{\"role\":\"user\",\"content\":\"q{i}\"}}]}}\n")).collect();
     std::fs::write(&input, lines).unwrap();
     let output = dir.path().join("out.jsonl");
-    let out = llmkit()
-        .env("LLMKIT_TEST_OAUTH_SECRET", SECRET)
-        .arg("--config")
-        .arg(&cfg)
+    let out = llmkit_with(&cfg, SECRET)
         .args(["batch", "--no-ledger", "--profile", "gw", "--remote", "--poll-interval", "10ms"])
         .arg(&input)
         .arg("-o")
@@ -518,10 +474,7 @@ fn bench_non_streamed_on_an_oauth2_profile_uses_the_token() {
     let m = mock(Duration::from_millis(300), Duration::from_millis(5));
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), &m, "");
-    let out = llmkit()
-        .env("LLMKIT_TEST_OAUTH_SECRET", SECRET)
-        .arg("--config")
-        .arg(&cfg)
+    let out = llmkit_with(&cfg, SECRET)
         .args(["bench", "--profile", "gw", "--no-stream", "-c", "4", "--duration", "1s"])
         .args(["--prompt-tokens", "16", "--max-tokens", "4", "--format", "json", "-q"])
         .output()

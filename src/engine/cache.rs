@@ -1,9 +1,9 @@
 //! Opt-in on-disk response cache (`--cache`), so a rerun of a CI job pays only for what
 //! changed.
 //!
-//! The key is a SHA-256 of the normalized request (keys sorted, `stream`/`stream_options`
-//! removed: a streamed and a non-streamed call get the same answer), the endpoint URL and the
-//! model. By default only deterministic requests are cached (`temperature: 0` or a `seed`);
+//! The key is a SHA-256 of the normalized request ([`canonical`]: keys sorted, whole numbers as
+//! integers; `stream`/`stream_options` removed: a streamed and a non-streamed call get the same
+//! answer), the endpoint URL and the model. By default only deterministic requests are cached (`temperature: 0` or a `seed`);
 //! `--cache all` caches every request. Entries are JSON files written atomically (temporary
 //! file + rename) under `--cache-dir`, and expire after `--cache-ttl`.
 
@@ -50,14 +50,13 @@ impl ResponseCache {
             map.remove("stream_options");
             map.remove("model");
         }
-        let mut canonical = String::new();
-        write_canonical(&value, &mut canonical);
+        let text = canonical(&value);
         let mut h = Sha256::new();
         h.update(url.as_bytes());
         h.update([0]);
         h.update(model.as_bytes());
         h.update([0]);
-        h.update(canonical.as_bytes());
+        h.update(text.as_bytes());
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 
@@ -93,20 +92,28 @@ fn now_secs() -> u64 {
     SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
-/// JSON with object keys sorted, so key order does not change the hash.
+/// Compact JSON with sorted keys and whole numbers written as integers, so neither key order
+/// nor `1.0` vs `1` makes two requests differ (the cache key here; the match key of
+/// `serve --replay` and `replay`).
+pub fn canonical(v: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(v, &mut out);
+    out
+}
+
 fn write_canonical(v: &Value, out: &mut String) {
     match v {
         Value::Object(map) => {
             let mut keys: Vec<&String> = map.keys().collect();
             keys.sort();
             out.push('{');
-            for (i, k) in keys.iter().enumerate() {
+            for (i, k) in keys.into_iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
-                out.push_str(&Value::String((*k).clone()).to_string());
+                out.push_str(&Value::String(k.clone()).to_string());
                 out.push(':');
-                write_canonical(&map[k.as_str()], out);
+                write_canonical(&map[k], out);
             }
             out.push('}');
         }
@@ -120,8 +127,21 @@ fn write_canonical(v: &Value, out: &mut String) {
             }
             out.push(']');
         }
+        Value::Number(n) => out.push_str(&canonical_number(n)),
         other => out.push_str(&other.to_string()),
     }
+}
+
+/// `1.0` -> `1`, `-0.0` -> `0`; other numbers as serde_json writes them.
+pub fn canonical_number(n: &serde_json::Number) -> String {
+    if n.is_f64() {
+        if let Some(f) = n.as_f64() {
+            if f.fract() == 0.0 && f.abs() < 9.0e15 {
+                return format!("{}", f as i64);
+            }
+        }
+    }
+    n.to_string()
 }
 
 #[cfg(test)]

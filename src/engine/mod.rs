@@ -1390,7 +1390,7 @@ fn transport_failure(e: &reqwest::Error) -> Failure {
 }
 
 /// An error and its sources on one line (reqwest's top-level message alone says little).
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
     while let Some(inner) = src {

@@ -31,7 +31,7 @@ use tokio::time::Instant;
 use super::record::ErrorClass;
 use super::runner::Exchange;
 use super::target::class_of;
-use crate::engine::{DirectPlan, ErrorKind};
+use crate::engine::{error_chain, DirectPlan, ErrorKind};
 use crate::provider::{Wire, WireUsage};
 use crate::usage::Usage;
 
@@ -280,21 +280,6 @@ fn failed(class: ErrorClass, status: Option<u16>, message: String) -> Exchange {
         status,
         error: Some((class, super::target::one_line(&message))),
     }
-}
-
-/// An error and its sources on one line.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        let m = inner.to_string();
-        if !s.contains(&m) {
-            s.push_str(": ");
-            s.push_str(&m);
-        }
-        src = inner.source();
-    }
-    s
 }
 
 #[cfg(test)]

@@ -49,6 +49,14 @@ impl Latency {
         self.max = self.max.max(us);
     }
 
+    /// Record a latency given in milliseconds (as ledger lines hold them); a negative or
+    /// non-finite value is no measurement and is skipped.
+    pub fn record_ms(&mut self, ms: f64) {
+        if ms.is_finite() && ms >= 0.0 {
+            self.record((ms * 1000.0).round() as u64);
+        }
+    }
+
     pub fn merge(&mut self, other: &Latency) {
         // Both sides auto-resize with the same precision, so adding cannot fail.
         let _ = self.hist.add(&other.hist);
@@ -85,8 +93,9 @@ impl Latency {
     }
 }
 
-/// A latency as printed: milliseconds. All `null` when nothing was measured.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A latency as printed: milliseconds. All `null` when nothing was measured. `replay` reports
+/// its latencies in the same shape.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LatencySummary {
     pub count: u64,
     pub mean: Option<f64>,

@@ -13,12 +13,12 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::normalize::canonical;
 use super::plan::{recorded_ok, Planned};
+use crate::commands::bench::metrics::{Latency, LatencySummary};
 use crate::usage::{LedgerLine, Usage};
 
 /// Prices usage for a model (the price table once loaded); `None` for unknown models.
@@ -225,77 +225,6 @@ pub fn render_diff(old: &str, new: &str) -> String {
 /// `42` or `"yes"` is not structured output).
 pub fn is_json_document(text: &str) -> bool {
     matches!(serde_json::from_str::<Value>(text.trim()), Ok(Value::Object(_) | Value::Array(_)))
-}
-
-/// A latency distribution in microseconds with the exact sum for the mean.
-#[derive(Debug, Clone)]
-struct Latency {
-    hist: Option<Histogram<u64>>,
-    sum_us: u128,
-    min_us: u64,
-    max_us: u64,
-}
-
-impl Default for Latency {
-    fn default() -> Self {
-        // 1 µs to 1 hour at 3 significant digits; longer values are clamped to an hour.
-        // (`saturating_record` never resizes, so the range must be set up front.)
-        Latency {
-            hist: Histogram::new_with_bounds(1, 3_600_000_000, 3).ok(),
-            sum_us: 0,
-            min_us: u64::MAX,
-            max_us: 0,
-        }
-    }
-}
-
-impl Latency {
-    fn record_ms(&mut self, ms: f64) {
-        if !(ms.is_finite() && ms >= 0.0) {
-            return;
-        }
-        let us = (ms * 1000.0).round() as u64;
-        if let Some(h) = &mut self.hist {
-            h.saturating_record(us);
-            self.sum_us += u128::from(us);
-            self.min_us = self.min_us.min(us);
-            self.max_us = self.max_us.max(us);
-        }
-    }
-
-    fn summary(&self) -> LatencySummary {
-        let Some(h) = self.hist.as_ref().filter(|h| !h.is_empty()) else {
-            return LatencySummary::default();
-        };
-        let ms = |us: u64| us as f64 / 1000.0;
-        // HDR reports the top of a value's bucket; never above the exact maximum.
-        let q = |q: f64| Some(ms(h.value_at_quantile(q).min(self.max_us)));
-        LatencySummary {
-            count: h.len(),
-            mean: Some(self.sum_us as f64 / h.len() as f64 / 1000.0),
-            min: Some(ms(self.min_us)),
-            p50: q(0.50),
-            p90: q(0.90),
-            p95: q(0.95),
-            p99: q(0.99),
-            p99_9: q(0.999),
-            max: Some(ms(self.max_us)),
-        }
-    }
-}
-
-/// A latency as reported, in ms, the same shape as `bench`'s; all `null` when unmeasured.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct LatencySummary {
-    pub count: u64,
-    pub mean: Option<f64>,
-    pub min: Option<f64>,
-    pub p50: Option<f64>,
-    pub p90: Option<f64>,
-    pub p95: Option<f64>,
-    pub p99: Option<f64>,
-    pub p99_9: Option<f64>,
-    pub max: Option<f64>,
 }
 
 /// Totals for one side (the recording, or the replay).

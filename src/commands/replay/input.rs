@@ -150,6 +150,16 @@ impl<R: BufRead> Lines<R> {
         }
         self.read_one()
     }
+
+    /// The next line that is not blank (JSON lines files may hold empty lines anywhere).
+    fn next_nonblank(&mut self) -> Option<Result<RawLine, BadLine>> {
+        loop {
+            match self.next_line()? {
+                Ok(raw) if raw.text.trim().is_empty() => continue,
+                other => return Some(other),
+            }
+        }
+    }
 }
 
 /// Guess the format from the file name and the first lines. JSON lines are classified by
@@ -239,16 +249,7 @@ impl<R: BufRead> Iterator for RecordingReader<R> {
     type Item = Result<Item, BadLine>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            let raw = match self.lines.next_line()? {
-                Ok(raw) => raw,
-                Err(bad) => return Some(Err(bad)),
-            };
-            if raw.text.trim().is_empty() {
-                continue;
-            }
-            return Some(self.parse(&raw));
-        }
+        Some(self.lines.next_nonblank()?.and_then(|raw| self.parse(&raw)))
     }
 }
 
@@ -297,16 +298,7 @@ impl<R: BufRead> Iterator for JsonLines<R> {
     type Item = Result<Item, BadLine>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            let raw = match self.lines.next_line()? {
-                Ok(raw) => raw,
-                Err(bad) => return Some(Err(bad)),
-            };
-            if raw.text.trim().is_empty() {
-                continue;
-            }
-            return Some((self.parse)(&raw));
-        }
+        Some(self.lines.next_nonblank()?.and_then(|raw| (self.parse)(&raw)))
     }
 }
 

@@ -23,9 +23,10 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::cli::{Format, ReplayArgs, ReplayInputFormat, ReplayMockArgs};
+use crate::commands::bench::metrics::LatencySummary;
 use crate::error::{Error, ExitStatus};
 use crate::output::Printer;
-use compare::{Comparison, Gates, LatencySummary, Pricer, Report, RequestResult, Verdict};
+use compare::{Comparison, Gates, Pricer, Report, RequestResult, Verdict};
 use input::{BadLine, InputFormat};
 use plan::{Filter, Pace, Plan, PlanOptions, SetField};
 use schedule::{Stop, Target};

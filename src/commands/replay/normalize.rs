@@ -80,55 +80,7 @@ pub fn get_path<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('.').try_fold(v, |cur, part| cur.as_object()?.get(part))
 }
 
-/// Compact JSON with sorted keys and whole numbers written as integers.
-pub fn canonical(v: &Value) -> String {
-    let mut out = String::new();
-    write_canonical(v, &mut out);
-    out
-}
-
-fn write_canonical(v: &Value, out: &mut String) {
-    match v {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, k) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(k.clone()).to_string());
-                out.push(':');
-                write_canonical(&map[k], out);
-            }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(']');
-        }
-        Value::Number(n) => out.push_str(&canonical_number(n)),
-        other => out.push_str(&other.to_string()),
-    }
-}
-
-/// `1.0` -> `1`, `-0.0` -> `0`; other numbers as serde_json writes them.
-pub fn canonical_number(n: &serde_json::Number) -> String {
-    if n.is_f64() {
-        if let Some(f) = n.as_f64() {
-            if f.fract() == 0.0 && f.abs() < 9.0e15 {
-                return format!("{}", f as i64);
-            }
-        }
-    }
-    n.to_string()
-}
+pub use crate::engine::cache::{canonical, canonical_number};
 
 /// A bag of the words of a canonical key (letters and digits runs), for ranking near misses.
 pub fn word_bag(text: &str) -> HashMap<String, u32> {
