@@ -32,7 +32,7 @@ use super::faults::FailKind;
 use super::openai::Chat;
 use super::reply::{self, Rng};
 use super::wire::{json_response, unix_now, Api, ApiError};
-use super::{encoding_for, MockState};
+use super::{encoding_for, lock, MockState};
 
 /// Largest uploaded file (OpenAI's batch input limit).
 pub const MAX_FILE_BYTES: usize = 200 * 1000 * 1000;
@@ -88,12 +88,6 @@ impl Store {
     fn job(&self, id: &str) -> Option<Arc<Job>> {
         lock(&self.batches).iter().find(|j| j.id == id).cloned()
     }
-}
-
-/// A poisoned lock only means another handler panicked mid-update; the data is still usable
-/// for an emulator, and refusing every later request would be worse.
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 struct StoredFile {
@@ -216,14 +210,7 @@ fn no_such(kind: &str, id: &str) -> Response {
 // ---------------------------------------------------------------------------------------------
 // Files
 
-async fn upload_file(
-    State(st): State<Arc<MockState>>,
-    Extension(store): Extension<Arc<Store>>,
-    req: Request,
-) -> Response {
-    if let Err(resp) = st.authorize(req.headers(), Api::OpenAi) {
-        return *resp;
-    }
+async fn upload_file(Extension(store): Extension<Arc<Store>>, req: Request) -> Response {
     let content_type =
         req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let Some(boundary) = multipart_boundary(&content_type) else {
@@ -257,14 +244,7 @@ async fn upload_file(
     ok_json(&store.add_file(filename, &purpose, body.slice_ref(file.data)))
 }
 
-async fn list_files(
-    State(st): State<Arc<MockState>>,
-    Extension(store): Extension<Arc<Store>>,
-    req: Request,
-) -> Response {
-    if let Err(resp) = st.authorize(req.headers(), Api::OpenAi) {
-        return *resp;
-    }
+async fn list_files(Extension(store): Extension<Arc<Store>>) -> Response {
     let mut data: Vec<FileObject> = lock(&store.files).values().map(|f| f.object.clone()).collect();
     data.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
     ok_json(&List {
@@ -276,30 +256,14 @@ async fn list_files(
     })
 }
 
-async fn get_file(
-    State(st): State<Arc<MockState>>,
-    Extension(store): Extension<Arc<Store>>,
-    Path(id): Path<String>,
-    req: Request,
-) -> Response {
-    if let Err(resp) = st.authorize(req.headers(), Api::OpenAi) {
-        return *resp;
-    }
+async fn get_file(Extension(store): Extension<Arc<Store>>, Path(id): Path<String>) -> Response {
     match lock(&store.files).get(&id) {
         Some(f) => ok_json(&f.object),
         None => no_such("File", &id),
     }
 }
 
-async fn file_content(
-    State(st): State<Arc<MockState>>,
-    Extension(store): Extension<Arc<Store>>,
-    Path(id): Path<String>,
-    req: Request,
-) -> Response {
-    if let Err(resp) = st.authorize(req.headers(), Api::OpenAi) {
-        return *resp;
-    }
+async fn file_content(Extension(store): Extension<Arc<Store>>, Path(id): Path<String>) -> Response {
     let content = lock(&store.files).get(&id).map(|f| f.content.clone());
     match content {
         Some(bytes) => {
@@ -319,15 +283,7 @@ struct Deleted {
     deleted: bool,
 }
 
-async fn delete_file(
-    State(st): State<Arc<MockState>>,
-    Extension(store): Extension<Arc<Store>>,
-    Path(id): Path<String>,
-    req: Request,
-) -> Response {
-    if let Err(resp) = st.authorize(req.headers(), Api::OpenAi) {
-        return *resp;
-    }
+async fn delete_file(Extension(store): Extension<Arc<Store>>, Path(id): Path<String>) -> Response {
     match lock(&store.files).remove(&id) {
         Some(_) => ok_json(&Deleted { id, object: "file", deleted: true }),
         None => no_such("File", &id),
@@ -490,15 +446,7 @@ struct ListQuery {
     after: Option<String>,
 }
 
-async fn list_batches(
-    State(st): State<Arc<MockState>>,
-    Extension(store): Extension<Arc<Store>>,
-    Query(q): Query<ListQuery>,
-    req: Request,
-) -> Response {
-    if let Err(resp) = st.authorize(req.headers(), Api::OpenAi) {
-        return *resp;
-    }
+async fn list_batches(Extension(store): Extension<Arc<Store>>, Query(q): Query<ListQuery>) -> Response {
     let limit = q.limit.unwrap_or(20).clamp(1, 100);
     let all: Vec<BatchObject> = lock(&store.batches).iter().rev().map(|j| lock(&j.record).clone()).collect();
     let start = match &q.after {
@@ -515,30 +463,14 @@ async fn list_batches(
     })
 }
 
-async fn get_batch(
-    State(st): State<Arc<MockState>>,
-    Extension(store): Extension<Arc<Store>>,
-    Path(id): Path<String>,
-    req: Request,
-) -> Response {
-    if let Err(resp) = st.authorize(req.headers(), Api::OpenAi) {
-        return *resp;
-    }
+async fn get_batch(Extension(store): Extension<Arc<Store>>, Path(id): Path<String>) -> Response {
     match store.job(&id) {
         Some(job) => ok_json(&*lock(&job.record)),
         None => no_such("batch", &id),
     }
 }
 
-async fn cancel_batch(
-    State(st): State<Arc<MockState>>,
-    Extension(store): Extension<Arc<Store>>,
-    Path(id): Path<String>,
-    req: Request,
-) -> Response {
-    if let Err(resp) = st.authorize(req.headers(), Api::OpenAi) {
-        return *resp;
-    }
+async fn cancel_batch(Extension(store): Extension<Arc<Store>>, Path(id): Path<String>) -> Response {
     let Some(job) = store.job(&id) else { return no_such("batch", &id) };
     let record = {
         let mut r = lock(&job.record);

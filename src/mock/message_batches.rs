@@ -34,7 +34,7 @@ use serde_json::Value;
 use super::faults::FailKind;
 use super::reply::{self, Rng};
 use super::wire::{json_response, Api, ApiError};
-use super::MockState;
+use super::{lock, MockState};
 
 /// Most requests in one Message Batch.
 pub const MAX_REQUESTS: usize = 100_000;
@@ -62,12 +62,6 @@ impl Store {
     fn job(&self, id: &str) -> Option<Arc<Job>> {
         lock(&self.jobs).iter().find(|j| j.id == id).cloned()
     }
-}
-
-/// A poisoned lock only means another handler panicked mid-update; the data is still usable
-/// for an emulator.
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 struct Job {
@@ -232,9 +226,6 @@ async fn create(
     Extension(store): Extension<Arc<Store>>,
     req: Request,
 ) -> Response {
-    if let Err(resp) = st.authorize(req.headers(), Api::Anthropic) {
-        return *resp;
-    }
     let (parts, body) = req.into_parts();
     let body = match axum::body::to_bytes(body, MAX_BATCH_BYTES).await {
         Ok(b) => b,
@@ -276,15 +267,7 @@ async fn create(
 // ---------------------------------------------------------------------------------------------
 // Read, list, cancel, delete
 
-async fn retrieve(
-    State(st): State<Arc<MockState>>,
-    Extension(store): Extension<Arc<Store>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(resp) = st.authorize(&headers, Api::Anthropic) {
-        return *resp;
-    }
+async fn retrieve(Extension(store): Extension<Arc<Store>>, Path(id): Path<String>) -> Response {
     match store.job(&id) {
         Some(job) => ok_json(&*lock(&job.record)),
         None => no_such(&id),
@@ -297,15 +280,7 @@ struct ListQuery {
     after_id: Option<String>,
 }
 
-async fn list(
-    State(st): State<Arc<MockState>>,
-    Extension(store): Extension<Arc<Store>>,
-    Query(q): Query<ListQuery>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(resp) = st.authorize(&headers, Api::Anthropic) {
-        return *resp;
-    }
+async fn list(Extension(store): Extension<Arc<Store>>, Query(q): Query<ListQuery>) -> Response {
     let limit = q.limit.unwrap_or(20).clamp(1, 1000);
     let all: Vec<BatchRecord> = lock(&store.jobs).iter().rev().map(|j| lock(&j.record).clone()).collect();
     let start = match &q.after_id {
@@ -321,15 +296,7 @@ async fn list(
     })
 }
 
-async fn results(
-    State(st): State<Arc<MockState>>,
-    Extension(store): Extension<Arc<Store>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(resp) = st.authorize(&headers, Api::Anthropic) {
-        return *resp;
-    }
+async fn results(Extension(store): Extension<Arc<Store>>, Path(id): Path<String>) -> Response {
     let Some(job) = store.job(&id) else { return no_such(&id) };
     if lock(&job.record).processing_status != Status::Ended {
         return invalid(
@@ -343,15 +310,7 @@ async fn results(
     resp
 }
 
-async fn cancel(
-    State(st): State<Arc<MockState>>,
-    Extension(store): Extension<Arc<Store>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(resp) = st.authorize(&headers, Api::Anthropic) {
-        return *resp;
-    }
+async fn cancel(Extension(store): Extension<Arc<Store>>, Path(id): Path<String>) -> Response {
     let Some(job) = store.job(&id) else { return no_such(&id) };
     let record = {
         let mut r = lock(&job.record);
@@ -376,15 +335,7 @@ async fn cancel(
     ok_json(&record)
 }
 
-async fn delete(
-    State(st): State<Arc<MockState>>,
-    Extension(store): Extension<Arc<Store>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(resp) = st.authorize(&headers, Api::Anthropic) {
-        return *resp;
-    }
+async fn delete(Extension(store): Extension<Arc<Store>>, Path(id): Path<String>) -> Response {
     let Some(job) = store.job(&id) else { return no_such(&id) };
     if lock(&job.record).processing_status != Status::Ended {
         return invalid(

@@ -33,9 +33,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::Response;
 use axum::Router;
 use bytes::Bytes;
@@ -500,8 +501,8 @@ pub fn router(state: Arc<MockState>) -> Router {
     Router::new()
         .merge(openai::routes())
         .merge(anthropic::routes())
-        .merge(batches::routes())
-        .merge(message_batches::routes())
+        .merge(keyed(batches::routes(), &state, Api::OpenAi))
+        .merge(keyed(message_batches::routes(), &state, Api::Anthropic))
         // Every route above needs a token when OAuth clients are configured; the token
         // endpoint itself (merged after the layer) does not.
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), oauth::require_token))
@@ -509,6 +510,24 @@ pub fn router(state: Arc<MockState>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
+}
+
+/// `--require-key` in front of every route of `routes`, whose errors speak `api`: for routes
+/// that check the key before anything else, so each handler need not repeat the check.
+fn keyed(routes: Router<Arc<MockState>>, state: &Arc<MockState>, api: Api) -> Router<Arc<MockState>> {
+    let check = move |State(st): State<Arc<MockState>>, req: Request, next: Next| async move {
+        match st.authorize(req.headers(), api) {
+            Ok(()) => next.run(req).await,
+            Err(resp) => *resp,
+        }
+    };
+    routes.route_layer(axum::middleware::from_fn_with_state(state.clone(), check))
+}
+
+/// A poisoned lock only means another handler panicked mid-update; the data is still usable
+/// for an emulator, and refusing every later request would be worse.
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 async fn method_not_allowed(req: Request) -> Response {
@@ -607,6 +626,49 @@ mod tests {
         assert_eq!(config.token_ttl, DEFAULT_TOKEN_TTL);
         assert!(!format!("{config:?}").contains("sk-secret"));
         assert!(!config.summary().contains("sk-secret"));
+    }
+
+    /// The batch emulations check `--require-key` in one layer: every route refuses a request
+    /// without the key in its API's error shape, and lets it through with the key.
+    #[tokio::test]
+    async fn batch_routes_require_the_key() {
+        use tower::ServiceExt;
+        let config = MockConfig { require_key: Some("k1".into()), ..MockConfig::default() };
+        let app = router(Arc::new(MockState::new(config)));
+        let routes = [
+            ("POST", "/v1/files", Api::OpenAi),
+            ("GET", "/v1/files", Api::OpenAi),
+            ("GET", "/v1/files/f", Api::OpenAi),
+            ("DELETE", "/v1/files/f", Api::OpenAi),
+            ("GET", "/v1/files/f/content", Api::OpenAi),
+            ("POST", "/v1/batches", Api::OpenAi),
+            ("GET", "/v1/batches", Api::OpenAi),
+            ("GET", "/v1/batches/b", Api::OpenAi),
+            ("POST", "/v1/batches/b/cancel", Api::OpenAi),
+            ("POST", "/v1/messages/batches", Api::Anthropic),
+            ("GET", "/v1/messages/batches", Api::Anthropic),
+            ("GET", "/v1/messages/batches/b", Api::Anthropic),
+            ("DELETE", "/v1/messages/batches/b", Api::Anthropic),
+            ("GET", "/v1/messages/batches/b/results", Api::Anthropic),
+            ("POST", "/v1/messages/batches/b/cancel", Api::Anthropic),
+        ];
+        for (method, path, api) in routes {
+            let request = |key: Option<&str>| {
+                let mut b = Request::builder().method(method).uri(path);
+                if let Some(k) = key {
+                    b = b.header("x-api-key", k);
+                }
+                b.body(axum::body::Body::empty()).unwrap()
+            };
+            let resp = app.clone().oneshot(request(None)).await.unwrap();
+            assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{method} {path}");
+            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            let shape = if v["type"] == "error" { Api::Anthropic } else { Api::OpenAi };
+            assert_eq!(shape, api, "{method} {path}: {v}");
+            let resp = app.clone().oneshot(request(Some("k1"))).await.unwrap();
+            assert_ne!(resp.status(), StatusCode::UNAUTHORIZED, "{method} {path} with the key");
+        }
     }
 
     #[test]
