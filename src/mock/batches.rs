@@ -31,7 +31,7 @@ use serde_json::{Map, Value};
 use super::faults::FailKind;
 use super::openai::Chat;
 use super::reply::{self, Rng};
-use super::wire::{json_response, unix_now, Api, ApiError};
+use super::wire::{ok_json, unix_now, Api, ApiError};
 use super::{encoding_for, lock, MockState};
 
 /// Largest uploaded file (OpenAI's batch input limit).
@@ -179,24 +179,6 @@ struct List<T> {
     has_more: bool,
 }
 
-fn ok_json<T: Serialize>(value: &T) -> Response {
-    match serde_json::to_vec(value) {
-        Ok(body) => json_response(StatusCode::OK, body),
-        Err(e) => server_error(&format!("mock could not encode its answer: {e}")),
-    }
-}
-
-fn server_error(message: &str) -> Response {
-    ApiError {
-        status: StatusCode::INTERNAL_SERVER_ERROR,
-        message: message.to_string(),
-        param: None,
-        code: None,
-        openai_type: "server_error",
-    }
-    .response(Api::OpenAi)
-}
-
 fn bad_request(message: impl Into<String>, param: Option<&str>) -> Response {
     ApiError::invalid(message, param.map(String::from), None).response(Api::OpenAi)
 }
@@ -241,24 +223,27 @@ async fn upload_file(Extension(store): Extension<Arc<Store>>, req: Request) -> R
         return ApiError::too_large(MAX_FILE_BYTES).response(Api::OpenAi);
     }
     let filename = file.filename.unwrap_or_else(|| "upload.jsonl".into());
-    ok_json(&store.add_file(filename, &purpose, body.slice_ref(file.data)))
+    ok_json(&store.add_file(filename, &purpose, body.slice_ref(file.data)), Api::OpenAi)
 }
 
 async fn list_files(Extension(store): Extension<Arc<Store>>) -> Response {
     let mut data: Vec<FileObject> = lock(&store.files).values().map(|f| f.object.clone()).collect();
     data.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
-    ok_json(&List {
-        object: "list",
-        first_id: data.first().map(|f| f.id.clone()),
-        last_id: data.last().map(|f| f.id.clone()),
-        data,
-        has_more: false,
-    })
+    ok_json(
+        &List {
+            object: "list",
+            first_id: data.first().map(|f| f.id.clone()),
+            last_id: data.last().map(|f| f.id.clone()),
+            data,
+            has_more: false,
+        },
+        Api::OpenAi,
+    )
 }
 
 async fn get_file(Extension(store): Extension<Arc<Store>>, Path(id): Path<String>) -> Response {
     match lock(&store.files).get(&id) {
-        Some(f) => ok_json(&f.object),
+        Some(f) => ok_json(&f.object, Api::OpenAi),
         None => no_such("File", &id),
     }
 }
@@ -285,7 +270,7 @@ struct Deleted {
 
 async fn delete_file(Extension(store): Extension<Arc<Store>>, Path(id): Path<String>) -> Response {
     match lock(&store.files).remove(&id) {
-        Some(_) => ok_json(&Deleted { id, object: "file", deleted: true }),
+        Some(_) => ok_json(&Deleted { id, object: "file", deleted: true }, Api::OpenAi),
         None => no_such("File", &id),
     }
 }
@@ -437,7 +422,7 @@ async fn create_batch(
     });
     lock(&store.batches).push(job.clone());
     tokio::spawn(run_job(st, store, job, input));
-    ok_json(&record)
+    ok_json(&record, Api::OpenAi)
 }
 
 #[derive(Deserialize)]
@@ -454,18 +439,21 @@ async fn list_batches(Extension(store): Extension<Arc<Store>>, Query(q): Query<L
         None => 0,
     };
     let data: Vec<BatchObject> = all.iter().skip(start).take(limit).cloned().collect();
-    ok_json(&List {
-        object: "list",
-        first_id: data.first().map(|b| b.id.clone()),
-        last_id: data.last().map(|b| b.id.clone()),
-        has_more: start + data.len() < all.len(),
-        data,
-    })
+    ok_json(
+        &List {
+            object: "list",
+            first_id: data.first().map(|b| b.id.clone()),
+            last_id: data.last().map(|b| b.id.clone()),
+            has_more: start + data.len() < all.len(),
+            data,
+        },
+        Api::OpenAi,
+    )
 }
 
 async fn get_batch(Extension(store): Extension<Arc<Store>>, Path(id): Path<String>) -> Response {
     match store.job(&id) {
-        Some(job) => ok_json(&*lock(&job.record)),
+        Some(job) => ok_json(&*lock(&job.record), Api::OpenAi),
         None => no_such("batch", &id),
     }
 }
@@ -500,7 +488,7 @@ async fn cancel_batch(Extension(store): Extension<Arc<Store>>, Path(id): Path<St
         }
         r.clone()
     };
-    ok_json(&record)
+    ok_json(&record, Api::OpenAi)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ use serde_json::Value;
 
 use super::faults::FailKind;
 use super::reply::{self, Rng};
-use super::wire::{json_response, Api, ApiError};
+use super::wire::{ok_json, Api, ApiError};
 use super::{lock, MockState};
 
 /// Most requests in one Message Batch.
@@ -122,17 +122,6 @@ struct Deleted {
 
 fn now_rfc3339() -> String {
     jiff::Timestamp::now().to_string()
-}
-
-fn ok_json<T: Serialize>(value: &T) -> Response {
-    match serde_json::to_vec(value) {
-        Ok(body) => json_response(StatusCode::OK, body),
-        Err(e) => {
-            let mut err = ApiError::injected(StatusCode::INTERNAL_SERVER_ERROR);
-            err.message = format!("mock could not encode its answer: {e}");
-            err.response(Api::Anthropic)
-        }
-    }
 }
 
 fn no_such(id: &str) -> Response {
@@ -261,7 +250,7 @@ async fn create(
     lock(&store.jobs).push(job.clone());
     let url = results_url(&parts.headers, &job.id);
     tokio::spawn(run_job(st, job, items, url));
-    ok_json(&record)
+    ok_json(&record, Api::Anthropic)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -269,7 +258,7 @@ async fn create(
 
 async fn retrieve(Extension(store): Extension<Arc<Store>>, Path(id): Path<String>) -> Response {
     match store.job(&id) {
-        Some(job) => ok_json(&*lock(&job.record)),
+        Some(job) => ok_json(&*lock(&job.record), Api::Anthropic),
         None => no_such(&id),
     }
 }
@@ -288,12 +277,15 @@ async fn list(Extension(store): Extension<Arc<Store>>, Query(q): Query<ListQuery
         None => 0,
     };
     let data: Vec<BatchRecord> = all.iter().skip(start).take(limit).cloned().collect();
-    ok_json(&List {
-        first_id: data.first().map(|b| b.id.clone()),
-        last_id: data.last().map(|b| b.id.clone()),
-        has_more: start + data.len() < all.len(),
-        data,
-    })
+    ok_json(
+        &List {
+            first_id: data.first().map(|b| b.id.clone()),
+            last_id: data.last().map(|b| b.id.clone()),
+            has_more: start + data.len() < all.len(),
+            data,
+        },
+        Api::Anthropic,
+    )
 }
 
 async fn results(Extension(store): Extension<Arc<Store>>, Path(id): Path<String>) -> Response {
@@ -332,7 +324,7 @@ async fn cancel(Extension(store): Extension<Arc<Store>>, Path(id): Path<String>)
         }
         r.clone()
     };
-    ok_json(&record)
+    ok_json(&record, Api::Anthropic)
 }
 
 async fn delete(Extension(store): Extension<Arc<Store>>, Path(id): Path<String>) -> Response {
@@ -344,7 +336,7 @@ async fn delete(Extension(store): Extension<Arc<Store>>, Path(id): Path<String>)
         );
     }
     lock(&store.jobs).retain(|j| j.id != id);
-    ok_json(&Deleted { id, kind: "message_batch_deleted" })
+    ok_json(&Deleted { id, kind: "message_batch_deleted" }, Api::Anthropic)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -462,14 +462,7 @@ impl Planned {
         let body = match body {
             Ok(b) => b,
             Err(e) => {
-                return ApiError {
-                    status: StatusCode::INTERNAL_SERVER_ERROR,
-                    message: format!("mock could not encode its answer: {e}"),
-                    param: None,
-                    code: None,
-                    openai_type: "server_error",
-                }
-                .response(api)
+                return ApiError::internal(format!("mock could not encode its answer: {e}")).response(api)
             }
         };
         if self.cut {
