@@ -32,7 +32,7 @@ use super::faults::FailKind;
 use super::openai::Chat;
 use super::reply::{self, Rng};
 use super::wire::{ok_json, unix_now, Api, ApiError};
-use super::{encoding_for, lock, MockState};
+use super::{lock, MockState};
 
 /// Largest uploaded file (OpenAI's batch input limit).
 pub const MAX_FILE_BYTES: usize = 200 * 1000 * 1000;
@@ -687,40 +687,6 @@ async fn pause(job: &Job, d: Duration) {
 }
 
 #[derive(Serialize)]
-struct Completion<'a> {
-    id: String,
-    object: &'static str,
-    created: u64,
-    model: &'a str,
-    choices: [Choice<'a>; 1],
-    usage: Usage,
-    service_tier: &'static str,
-    system_fingerprint: &'static str,
-}
-
-#[derive(Serialize)]
-struct Choice<'a> {
-    index: u32,
-    message: Message<'a>,
-    logprobs: Option<()>,
-    finish_reason: &'static str,
-}
-
-#[derive(Serialize)]
-struct Message<'a> {
-    role: &'static str,
-    content: &'a str,
-    refusal: Option<()>,
-}
-
-#[derive(Serialize)]
-struct Usage {
-    prompt_tokens: u64,
-    completion_tokens: u64,
-    total_tokens: u64,
-}
-
-#[derive(Serialize)]
 struct ErrorBody {
     error: ErrorDetail,
 }
@@ -758,32 +724,8 @@ fn answer(st: &MockState, body: &[u8], n: u64) -> (u16, Value, usize) {
             return (500, error_body(ApiError::injected(StatusCode::INTERNAL_SERVER_ERROR)), 0);
         }
     }
-    let enc = encoding_for(&chat.model);
-    let prompt_tokens = chat.prompt_tokens(enc);
-    let natural = st.config.reply_tokens as usize;
-    let take = chat.max_output.map_or(natural, |m| natural.min(usize::try_from(m).unwrap_or(usize::MAX)));
-    let pieces = reply::generate(reply::mix(st.config.seed, chat.fingerprint()), natural, take);
-    let text = reply::join(&pieces);
-    let completion = Completion {
-        id: format!("chatcmpl-{:016x}{n:08x}", reply::mix(st.config.seed ^ 0xC4A7, n)),
-        object: "chat.completion",
-        created: unix_now(),
-        model: &chat.model,
-        choices: [Choice {
-            index: 0,
-            message: Message { role: "assistant", content: &text, refusal: None },
-            logprobs: None,
-            finish_reason: if take < natural { "length" } else { "stop" },
-        }],
-        usage: Usage {
-            prompt_tokens,
-            completion_tokens: pieces.len() as u64,
-            total_tokens: prompt_tokens + pieces.len() as u64,
-        },
-        service_tier: "batch",
-        system_fingerprint: "fp_llmkit_mock",
-    };
-    (200, serde_json::to_value(&completion).unwrap_or(Value::Null), pieces.len())
+    let (completion, tokens) = super::openai::batch_answer(st, &chat, n);
+    (200, completion, tokens)
 }
 
 #[cfg(test)]
