@@ -272,17 +272,23 @@ impl UsageOut {
     }
 }
 
+/// One Messages API stream event. Generic over what it carries (message, content block,
+/// delta) so the live route (text only) and replay (text, thinking, tool use) share one
+/// envelope, one set of event names and one framing.
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-enum Event<'a> {
-    MessageStart { message: MessageOut<'a> },
-    ContentBlockStart { index: u32, content_block: TextBlock<'a> },
+pub(super) enum Event<'a, M, B, D> {
+    MessageStart { message: M },
+    ContentBlockStart { index: usize, content_block: B },
     Ping,
-    ContentBlockDelta { index: u32, delta: TextDelta<'a> },
-    ContentBlockStop { index: u32 },
+    ContentBlockDelta { index: usize, delta: D },
+    ContentBlockStop { index: usize },
     MessageDelta { delta: StopDelta<'a>, usage: OutputUsage },
     MessageStop,
 }
+
+/// The live route's events: one text block.
+type TextEvent<'a> = Event<'a, MessageOut<'a>, TextBlock<'a>, TextDelta<'a>>;
 
 #[derive(Serialize)]
 struct TextDelta<'a> {
@@ -292,17 +298,17 @@ struct TextDelta<'a> {
 }
 
 #[derive(Serialize)]
-struct StopDelta<'a> {
-    stop_reason: &'a str,
-    stop_sequence: Option<()>,
+pub(super) struct StopDelta<'a> {
+    pub(super) stop_reason: &'a str,
+    pub(super) stop_sequence: Option<()>,
 }
 
 #[derive(Serialize)]
-struct OutputUsage {
-    output_tokens: u64,
+pub(super) struct OutputUsage {
+    pub(super) output_tokens: u64,
 }
 
-impl Event<'_> {
+impl<M: Serialize, B: Serialize, D: Serialize> Event<'_, M, B, D> {
     fn name(&self) -> &'static str {
         match self {
             Event::MessageStart { .. } => "message_start",
@@ -314,9 +320,15 @@ impl Event<'_> {
             Event::MessageStop => "message_stop",
         }
     }
+
+    /// Write the event as one SSE `event:`/`data:` frame.
+    pub(super) fn put(&self, w: &mut PacedWriter) -> Result<(), serde_json::Error> {
+        sse_event(w, self.name(), &serde_json::to_vec(self)?);
+        Ok(())
+    }
 }
 
-fn put_event(w: &mut PacedWriter, event: &Event) {
+fn put_event(w: &mut PacedWriter, event: &TextEvent) {
     sse_event(w, event.name(), &serde_json::to_vec(event).unwrap_or_default());
 }
 
@@ -390,7 +402,7 @@ fn stream_body(
     planned: &mut Planned,
 ) -> (Paced, usize) {
     let n = planned.pieces.len();
-    let delta =
+    let delta: TextEvent =
         Event::ContentBlockDelta { index: 0, delta: TextDelta { kind: "text_delta", text: PLACEHOLDER } };
     let mut delta_event = Vec::new();
     delta_event.extend_from_slice(b"event: content_block_delta\ndata: ");
