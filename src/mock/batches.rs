@@ -17,7 +17,6 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, StatusCode};
@@ -32,7 +31,7 @@ use super::faults::FailKind;
 use super::openai::Chat;
 use super::reply::{self, Rng};
 use super::wire::{ok_json, unix_now, Api, ApiError};
-use super::{lock, MockState};
+use super::{lock, Cancel, MockState};
 
 /// Largest uploaded file (OpenAI's batch input limit).
 pub const MAX_FILE_BYTES: usize = 200 * 1000 * 1000;
@@ -109,8 +108,7 @@ struct FileObject {
 struct Job {
     id: String,
     record: Mutex<BatchObject>,
-    cancel: tokio::sync::Notify,
-    cancelled: std::sync::atomic::AtomicBool,
+    cancel: Cancel,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -417,8 +415,7 @@ async fn create_batch(
     let job = Arc::new(Job {
         id: record.id.clone(),
         record: Mutex::new(record.clone()),
-        cancel: tokio::sync::Notify::new(),
-        cancelled: false.into(),
+        cancel: Cancel::default(),
     });
     lock(&store.batches).push(job.clone());
     tokio::spawn(run_job(st, store, job, input));
@@ -466,8 +463,7 @@ async fn cancel_batch(Extension(store): Extension<Arc<Store>>, Path(id): Path<St
             Status::Validating | Status::InProgress | Status::Finalizing => {
                 r.status = Status::Cancelling;
                 r.cancelling_at = Some(unix_now());
-                job.cancelled.store(true, Ordering::SeqCst);
-                job.cancel.notify_waiters();
+                job.cancel.request();
             }
             // Asking again while it winds down is harmless.
             Status::Cancelling => {}
@@ -601,7 +597,7 @@ async fn run_job(st: Arc<MockState>, store: Arc<Store>, job: Arc<Job>, input: By
     let latency = st.config.latency();
     let stage = latency.ttft;
     let endpoint = lock(&job.record).endpoint.clone();
-    pause(&job, stage).await;
+    job.cancel.pause(stage).await;
     let items = match validate(&input, &endpoint) {
         Ok(items) => items,
         Err(errors) => {
@@ -623,13 +619,13 @@ async fn run_job(st: Arc<MockState>, store: Arc<Store>, job: Arc<Job>, input: By
     let mut output = Vec::new();
     let mut errors = Vec::new();
     for item in &items {
-        if job.cancelled.load(Ordering::SeqCst) {
+        if job.cancel.requested() {
             break;
         }
         let n = st.admitted.fetch_add(1, Ordering::Relaxed);
         let (status_code, body, tokens) = answer(&st, &item.body, n);
         let mut rng = Rng::new(reply::mix(st.config.seed ^ 0xBA7C, n));
-        pause(&job, latency.total(tokens, &mut rng)).await;
+        job.cancel.pause(latency.total(tokens, &mut rng)).await;
         let line = OutputLine {
             id: format!("batch_req_{:016x}{n:08x}", reply::mix(st.config.seed ^ 0xB47C, n)),
             custom_id: &item.custom_id,
@@ -651,13 +647,13 @@ async fn run_job(st: Arc<MockState>, store: Arc<Store>, job: Arc<Job>, input: By
             r.request_counts.failed += 1;
         }
     }
-    let cancelled = job.cancelled.load(Ordering::SeqCst);
+    let cancelled = job.cancel.requested();
     if !cancelled {
         let mut r = lock(&job.record);
         r.status = Status::Finalizing;
         r.finalizing_at = Some(unix_now());
     }
-    pause(&job, stage).await;
+    job.cancel.pause(stage).await;
     let output_id = (!output.is_empty())
         .then(|| store.add_file(format!("{}_output.jsonl", job.id), "batch_output", Bytes::from(output)).id);
     let error_id = (!errors.is_empty())
@@ -666,23 +662,12 @@ async fn run_job(st: Arc<MockState>, store: Arc<Store>, job: Arc<Job>, input: By
     r.output_file_id = output_id;
     r.error_file_id = error_id;
     let now = Some(unix_now());
-    if job.cancelled.load(Ordering::SeqCst) {
+    if job.cancel.requested() {
         r.status = Status::Cancelled;
         r.cancelled_at = now;
     } else {
         r.status = Status::Completed;
         r.completed_at = now;
-    }
-}
-
-/// Sleep, but wake up early on cancel.
-async fn pause(job: &Job, d: Duration) {
-    if d.is_zero() {
-        return;
-    }
-    tokio::select! {
-        () = tokio::time::sleep(d) => {}
-        () = job.cancel.notified() => {}
     }
 }
 

@@ -19,9 +19,8 @@
 //! as it is created. Cancel stops processing; requests not yet processed are `canceled`.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -34,7 +33,7 @@ use serde_json::Value;
 use super::faults::FailKind;
 use super::reply::{self, Rng};
 use super::wire::{ok_json, Api, ApiError};
-use super::{lock, MockState};
+use super::{lock, Cancel, MockState};
 
 /// Most requests in one Message Batch.
 pub const MAX_REQUESTS: usize = 100_000;
@@ -69,8 +68,7 @@ struct Job {
     record: Mutex<BatchRecord>,
     /// The results JSONL, complete once the batch has ended.
     results: Mutex<Vec<u8>>,
-    cancel: tokio::sync::Notify,
-    cancelled: AtomicBool,
+    cancel: Cancel,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -244,8 +242,7 @@ async fn create(
         id,
         record: Mutex::new(record.clone()),
         results: Mutex::new(Vec::new()),
-        cancel: tokio::sync::Notify::new(),
-        cancelled: AtomicBool::new(false),
+        cancel: Cancel::default(),
     });
     lock(&store.jobs).push(job.clone());
     let url = results_url(&parts.headers, &job.id);
@@ -310,8 +307,7 @@ async fn cancel(Extension(store): Extension<Arc<Store>>, Path(id): Path<String>)
             Status::InProgress => {
                 r.processing_status = Status::Canceling;
                 r.cancel_initiated_at = Some(now_rfc3339());
-                job.cancelled.store(true, Ordering::SeqCst);
-                job.cancel.notify_waiters();
+                job.cancel.request();
             }
             // Asking again while it winds down is harmless.
             Status::Canceling => {}
@@ -406,17 +402,17 @@ fn append(out: &mut Vec<u8>, custom_id: &str, result: Outcome) {
 async fn run_job(st: Arc<MockState>, job: Arc<Job>, items: Vec<Item>, results_url: String) {
     let latency = st.config.latency();
     let stage = latency.ttft;
-    pause(&job, stage).await;
+    job.cancel.pause(stage).await;
     let mut out = Vec::new();
     let mut done = 0;
     for item in &items {
-        if job.cancelled.load(Ordering::SeqCst) {
+        if job.cancel.requested() {
             break;
         }
         let n = st.admitted.fetch_add(1, Ordering::Relaxed);
         let (outcome, tokens) = process(&st, &item.params, n);
         let mut rng = Rng::new(reply::mix(st.config.seed ^ 0xA11B, n));
-        pause(&job, latency.total(tokens, &mut rng)).await;
+        job.cancel.pause(latency.total(tokens, &mut rng)).await;
         let ok = matches!(outcome, Outcome::Succeeded { .. });
         append(&mut out, &item.custom_id, outcome);
         done += 1;
@@ -437,25 +433,14 @@ async fn run_job(st: Arc<MockState>, job: Arc<Job>, items: Vec<Item>, results_ur
         r.request_counts.processing -= canceled;
         r.request_counts.canceled += canceled;
     }
-    if !job.cancelled.load(Ordering::SeqCst) {
-        pause(&job, stage).await;
+    if !job.cancel.requested() {
+        job.cancel.pause(stage).await;
     }
     *lock(&job.results) = out;
     let mut r = lock(&job.record);
     r.processing_status = Status::Ended;
     r.ended_at = Some(now_rfc3339());
     r.results_url = Some(results_url);
-}
-
-/// Sleep, but wake up early on cancel.
-async fn pause(job: &Job, d: Duration) {
-    if d.is_zero() {
-        return;
-    }
-    tokio::select! {
-        () = tokio::time::sleep(d) => {}
-        () = job.cancel.notified() => {}
-    }
 }
 
 #[cfg(test)]

@@ -517,6 +517,36 @@ fn keyed(routes: Router<Arc<MockState>>, state: &Arc<MockState>, api: Api) -> Ro
     routes.route_layer(axum::middleware::from_fn_with_state(state.clone(), check))
 }
 
+/// Cancellation of a running batch: a flag its worker checks between requests, and a wake-up
+/// for the pause it may be in.
+#[derive(Default)]
+pub(crate) struct Cancel {
+    requested: std::sync::atomic::AtomicBool,
+    wake: tokio::sync::Notify,
+}
+
+impl Cancel {
+    pub(crate) fn request(&self) {
+        self.requested.store(true, Ordering::SeqCst);
+        self.wake.notify_waiters();
+    }
+
+    pub(crate) fn requested(&self) -> bool {
+        self.requested.load(Ordering::SeqCst)
+    }
+
+    /// Sleep for `d`, but wake up early on cancel.
+    pub(crate) async fn pause(&self, d: Duration) {
+        if d.is_zero() {
+            return;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(d) => {}
+            () = self.wake.notified() => {}
+        }
+    }
+}
+
 /// A poisoned lock only means another handler panicked mid-update; the data is still usable
 /// for an emulator, and refusing every later request would be worse.
 pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
