@@ -31,7 +31,7 @@ use super::faults::FailKind;
 use super::openai::Chat;
 use super::reply::{self, Rng};
 use super::wire::{ok_json, unix_now, Api, ApiError};
-use super::{lock, Cancel, MockState};
+use super::{lock, page, Cancel, MockState};
 
 /// Largest uploaded file (OpenAI's batch input limit).
 pub const MAX_FILE_BYTES: usize = 200 * 1000 * 1000;
@@ -431,17 +431,13 @@ struct ListQuery {
 async fn list_batches(Extension(store): Extension<Arc<Store>>, Query(q): Query<ListQuery>) -> Response {
     let limit = q.limit.unwrap_or(20).clamp(1, 100);
     let all: Vec<BatchObject> = lock(&store.batches).iter().rev().map(|j| lock(&j.record).clone()).collect();
-    let start = match &q.after {
-        Some(after) => all.iter().position(|b| &b.id == after).map_or(all.len(), |i| i + 1),
-        None => 0,
-    };
-    let data: Vec<BatchObject> = all.iter().skip(start).take(limit).cloned().collect();
+    let (data, has_more) = page(&all, |b| &b.id, q.after.as_deref(), limit);
     ok_json(
         &List {
             object: "list",
             first_id: data.first().map(|b| b.id.clone()),
             last_id: data.last().map(|b| b.id.clone()),
-            has_more: start + data.len() < all.len(),
+            has_more,
             data,
         },
         Api::OpenAi,

@@ -33,7 +33,7 @@ use serde_json::Value;
 use super::faults::FailKind;
 use super::reply::{self, Rng};
 use super::wire::{ok_json, Api, ApiError};
-use super::{lock, Cancel, MockState};
+use super::{lock, page, Cancel, MockState};
 
 /// Most requests in one Message Batch.
 pub const MAX_REQUESTS: usize = 100_000;
@@ -269,16 +269,12 @@ struct ListQuery {
 async fn list(Extension(store): Extension<Arc<Store>>, Query(q): Query<ListQuery>) -> Response {
     let limit = q.limit.unwrap_or(20).clamp(1, 1000);
     let all: Vec<BatchRecord> = lock(&store.jobs).iter().rev().map(|j| lock(&j.record).clone()).collect();
-    let start = match &q.after_id {
-        Some(after) => all.iter().position(|b| &b.id == after).map_or(all.len(), |i| i + 1),
-        None => 0,
-    };
-    let data: Vec<BatchRecord> = all.iter().skip(start).take(limit).cloned().collect();
+    let (data, has_more) = page(&all, |b| &b.id, q.after_id.as_deref(), limit);
     ok_json(
         &List {
             first_id: data.first().map(|b| b.id.clone()),
             last_id: data.last().map(|b| b.id.clone()),
-            has_more: start + data.len() < all.len(),
+            has_more,
             data,
         },
         Api::Anthropic,

@@ -547,6 +547,23 @@ impl Cancel {
     }
 }
 
+/// One page of a listing: the items after the one whose id is `after` (none when that id is
+/// unknown, as the real APIs answer), at most `limit`, and whether more follow.
+pub(crate) fn page<T: Clone>(
+    all: &[T],
+    id: impl Fn(&T) -> &str,
+    after: Option<&str>,
+    limit: usize,
+) -> (Vec<T>, bool) {
+    let start = match after {
+        Some(after) => all.iter().position(|x| id(x) == after).map_or(all.len(), |i| i + 1),
+        None => 0,
+    };
+    let data: Vec<T> = all.iter().skip(start).take(limit).cloned().collect();
+    let has_more = start + data.len() < all.len();
+    (data, has_more)
+}
+
 /// A poisoned lock only means another handler panicked mid-update; the data is still usable
 /// for an emulator, and refusing every later request would be worse.
 pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -692,6 +709,16 @@ mod tests {
             let resp = app.clone().oneshot(request(Some("k1"))).await.unwrap();
             assert_ne!(resp.status(), StatusCode::UNAUTHORIZED, "{method} {path} with the key");
         }
+    }
+
+    #[test]
+    fn pages_follow_the_after_cursor() {
+        let all: Vec<String> = ["a", "b", "c", "d"].map(String::from).into();
+        let ids = |(data, more): (Vec<String>, bool)| (data.join(","), more);
+        assert_eq!(ids(page(&all, String::as_str, None, 2)), ("a,b".into(), true));
+        assert_eq!(ids(page(&all, String::as_str, Some("b"), 2)), ("c,d".into(), false));
+        assert_eq!(ids(page(&all, String::as_str, Some("d"), 2)), (String::new(), false));
+        assert_eq!(ids(page(&all, String::as_str, Some("zz"), 2)), (String::new(), false), "unknown cursor");
     }
 
     #[test]
