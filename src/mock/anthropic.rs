@@ -222,6 +222,34 @@ struct MessageOut<'a> {
     usage: UsageOut,
 }
 
+impl<'a> MessageOut<'a> {
+    /// A finished message (what `/v1/messages` answers, and a Message Batch `succeeded` result
+    /// carries).
+    fn whole(
+        id: &'a str,
+        model: &'a str,
+        content: &'a [TextBlock<'a>],
+        stop_reason: &'a str,
+        usage: UsageOut,
+    ) -> Self {
+        MessageOut {
+            id,
+            kind: "message",
+            role: "assistant",
+            model,
+            content,
+            stop_reason: Some(stop_reason),
+            stop_sequence: None,
+            usage,
+        }
+    }
+}
+
+/// The id of message number `n`: the same whether it is answered directly or in a batch.
+fn message_id(seed: u64, n: u64) -> String {
+    format!("msg_mock{:016x}{n:08x}", reply::mix(seed ^ 0xA27, n))
+}
+
 #[derive(Serialize)]
 struct TextBlock<'a> {
     #[serde(rename = "type")]
@@ -237,17 +265,30 @@ struct UsageOut {
     output_tokens: u64,
 }
 
+impl UsageOut {
+    /// The mock never caches prompts.
+    fn new(input_tokens: u64, output_tokens: u64) -> Self {
+        UsageOut { input_tokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens }
+    }
+}
+
+/// One Messages API stream event. Generic over what it carries (message, content block,
+/// delta) so the live route (text only) and replay (text, thinking, tool use) share one
+/// envelope, one set of event names and one framing.
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-enum Event<'a> {
-    MessageStart { message: MessageOut<'a> },
-    ContentBlockStart { index: u32, content_block: TextBlock<'a> },
+pub(super) enum Event<'a, M, B, D> {
+    MessageStart { message: M },
+    ContentBlockStart { index: usize, content_block: B },
     Ping,
-    ContentBlockDelta { index: u32, delta: TextDelta<'a> },
-    ContentBlockStop { index: u32 },
+    ContentBlockDelta { index: usize, delta: D },
+    ContentBlockStop { index: usize },
     MessageDelta { delta: StopDelta<'a>, usage: OutputUsage },
     MessageStop,
 }
+
+/// The live route's events: one text block.
+type TextEvent<'a> = Event<'a, MessageOut<'a>, TextBlock<'a>, TextDelta<'a>>;
 
 #[derive(Serialize)]
 struct TextDelta<'a> {
@@ -257,17 +298,17 @@ struct TextDelta<'a> {
 }
 
 #[derive(Serialize)]
-struct StopDelta<'a> {
-    stop_reason: &'a str,
-    stop_sequence: Option<()>,
+pub(super) struct StopDelta<'a> {
+    pub(super) stop_reason: &'a str,
+    pub(super) stop_sequence: Option<()>,
 }
 
 #[derive(Serialize)]
-struct OutputUsage {
-    output_tokens: u64,
+pub(super) struct OutputUsage {
+    pub(super) output_tokens: u64,
 }
 
-impl Event<'_> {
+impl<M: Serialize, B: Serialize, D: Serialize> Event<'_, M, B, D> {
     fn name(&self) -> &'static str {
         match self {
             Event::MessageStart { .. } => "message_start",
@@ -279,9 +320,15 @@ impl Event<'_> {
             Event::MessageStop => "message_stop",
         }
     }
+
+    /// Write the event as one SSE `event:`/`data:` frame.
+    pub(super) fn put(&self, w: &mut PacedWriter) -> Result<(), serde_json::Error> {
+        sse_event(w, self.name(), &serde_json::to_vec(self)?);
+        Ok(())
+    }
 }
 
-fn put_event(w: &mut PacedWriter, event: &Event) {
+fn put_event(w: &mut PacedWriter, event: &TextEvent) {
     sse_event(w, event.name(), &serde_json::to_vec(event).unwrap_or_default());
 }
 
@@ -302,29 +349,16 @@ async fn messages(State(st): State<Arc<MockState>>, req: Request) -> Response {
         Err(resp) => return *resp,
     };
     let stop_reason = if planned.truncated { "max_tokens" } else { "end_turn" };
-    let id = format!("msg_mock{:016x}{:08x}", reply::mix(st.config.seed ^ 0xA27, planned.n), planned.n);
-    let usage = UsageOut {
-        input_tokens,
-        cache_creation_input_tokens: 0,
-        cache_read_input_tokens: 0,
-        output_tokens: planned.pieces.len() as u64,
-    };
+    let id = message_id(st.config.seed, planned.n);
+    let usage = UsageOut::new(input_tokens, planned.pieces.len() as u64);
     if msg.stream {
         let (paced, cut_at) = stream_body(&msg, &id, stop_reason, usage, &mut planned);
         planned.respond_stream(paced, cut_at)
     } else {
         planned.wait_whole().await;
         let text = reply::join(&planned.pieces);
-        let doc = MessageOut {
-            id: &id,
-            kind: "message",
-            role: "assistant",
-            model: &msg.model,
-            content: &[TextBlock { kind: "text", text: &text }],
-            stop_reason: Some(stop_reason),
-            stop_sequence: None,
-            usage,
-        };
+        let content = [TextBlock { kind: "text", text: &text }];
+        let doc = MessageOut::whole(&id, &msg.model, &content, stop_reason, usage);
         planned.respond_json(api, to_json(&doc, text.len() + msg.model.len() + 320))
     }
 }
@@ -350,22 +384,11 @@ pub(super) fn batch_answer(
     let take = natural.min(usize::try_from(msg.max_tokens).unwrap_or(usize::MAX));
     let pieces = reply::generate(reply::mix(st.config.seed, msg.fingerprint()), natural, take);
     let text = reply::join(&pieces);
-    let id = format!("msg_mock{:016x}{:08x}", reply::mix(st.config.seed ^ 0xA27, n), n);
-    let doc = MessageOut {
-        id: &id,
-        kind: "message",
-        role: "assistant",
-        model: &msg.model,
-        content: &[TextBlock { kind: "text", text: &text }],
-        stop_reason: Some(if take < natural { "max_tokens" } else { "end_turn" }),
-        stop_sequence: None,
-        usage: UsageOut {
-            input_tokens,
-            cache_creation_input_tokens: 0,
-            cache_read_input_tokens: 0,
-            output_tokens: pieces.len() as u64,
-        },
-    };
+    let id = message_id(st.config.seed, n);
+    let content = [TextBlock { kind: "text", text: &text }];
+    let stop_reason = if take < natural { "max_tokens" } else { "end_turn" };
+    let usage = UsageOut::new(input_tokens, pieces.len() as u64);
+    let doc = MessageOut::whole(&id, &msg.model, &content, stop_reason, usage);
     let value = serde_json::to_value(&doc)
         .map_err(|e| ApiError::invalid(format!("mock could not encode its answer: {e}"), None, None))?;
     Ok((value, pieces.len()))
@@ -379,7 +402,7 @@ fn stream_body(
     planned: &mut Planned,
 ) -> (Paced, usize) {
     let n = planned.pieces.len();
-    let delta =
+    let delta: TextEvent =
         Event::ContentBlockDelta { index: 0, delta: TextDelta { kind: "text_delta", text: PLACEHOLDER } };
     let mut delta_event = Vec::new();
     delta_event.extend_from_slice(b"event: content_block_delta\ndata: ");

@@ -17,7 +17,6 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, StatusCode};
@@ -31,8 +30,8 @@ use serde_json::{Map, Value};
 use super::faults::FailKind;
 use super::openai::Chat;
 use super::reply::{self, Rng};
-use super::wire::{json_response, unix_now, Api, ApiError};
-use super::{encoding_for, MockState};
+use super::wire::{ok_json, unix_now, Api, ApiError};
+use super::{lock, page, Cancel, MockState};
 
 /// Largest uploaded file (OpenAI's batch input limit).
 pub const MAX_FILE_BYTES: usize = 200 * 1000 * 1000;
@@ -90,12 +89,6 @@ impl Store {
     }
 }
 
-/// A poisoned lock only means another handler panicked mid-update; the data is still usable
-/// for an emulator, and refusing every later request would be worse.
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 struct StoredFile {
     object: FileObject,
     content: Bytes,
@@ -115,8 +108,7 @@ struct FileObject {
 struct Job {
     id: String,
     record: Mutex<BatchObject>,
-    cancel: tokio::sync::Notify,
-    cancelled: std::sync::atomic::AtomicBool,
+    cancel: Cancel,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -185,24 +177,6 @@ struct List<T> {
     has_more: bool,
 }
 
-fn ok_json<T: Serialize>(value: &T) -> Response {
-    match serde_json::to_vec(value) {
-        Ok(body) => json_response(StatusCode::OK, body),
-        Err(e) => server_error(&format!("mock could not encode its answer: {e}")),
-    }
-}
-
-fn server_error(message: &str) -> Response {
-    ApiError {
-        status: StatusCode::INTERNAL_SERVER_ERROR,
-        message: message.to_string(),
-        param: None,
-        code: None,
-        openai_type: "server_error",
-    }
-    .response(Api::OpenAi)
-}
-
 fn bad_request(message: impl Into<String>, param: Option<&str>) -> Response {
     ApiError::invalid(message, param.map(String::from), None).response(Api::OpenAi)
 }
@@ -216,14 +190,7 @@ fn no_such(kind: &str, id: &str) -> Response {
 // ---------------------------------------------------------------------------------------------
 // Files
 
-async fn upload_file(
-    State(st): State<Arc<MockState>>,
-    Extension(store): Extension<Arc<Store>>,
-    req: Request,
-) -> Response {
-    if let Err(resp) = st.authorize(req.headers(), Api::OpenAi) {
-        return *resp;
-    }
+async fn upload_file(Extension(store): Extension<Arc<Store>>, req: Request) -> Response {
     let content_type =
         req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let Some(boundary) = multipart_boundary(&content_type) else {
@@ -254,52 +221,32 @@ async fn upload_file(
         return ApiError::too_large(MAX_FILE_BYTES).response(Api::OpenAi);
     }
     let filename = file.filename.unwrap_or_else(|| "upload.jsonl".into());
-    ok_json(&store.add_file(filename, &purpose, body.slice_ref(file.data)))
+    ok_json(&store.add_file(filename, &purpose, body.slice_ref(file.data)), Api::OpenAi)
 }
 
-async fn list_files(
-    State(st): State<Arc<MockState>>,
-    Extension(store): Extension<Arc<Store>>,
-    req: Request,
-) -> Response {
-    if let Err(resp) = st.authorize(req.headers(), Api::OpenAi) {
-        return *resp;
-    }
+async fn list_files(Extension(store): Extension<Arc<Store>>) -> Response {
     let mut data: Vec<FileObject> = lock(&store.files).values().map(|f| f.object.clone()).collect();
     data.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
-    ok_json(&List {
-        object: "list",
-        first_id: data.first().map(|f| f.id.clone()),
-        last_id: data.last().map(|f| f.id.clone()),
-        data,
-        has_more: false,
-    })
+    ok_json(
+        &List {
+            object: "list",
+            first_id: data.first().map(|f| f.id.clone()),
+            last_id: data.last().map(|f| f.id.clone()),
+            data,
+            has_more: false,
+        },
+        Api::OpenAi,
+    )
 }
 
-async fn get_file(
-    State(st): State<Arc<MockState>>,
-    Extension(store): Extension<Arc<Store>>,
-    Path(id): Path<String>,
-    req: Request,
-) -> Response {
-    if let Err(resp) = st.authorize(req.headers(), Api::OpenAi) {
-        return *resp;
-    }
+async fn get_file(Extension(store): Extension<Arc<Store>>, Path(id): Path<String>) -> Response {
     match lock(&store.files).get(&id) {
-        Some(f) => ok_json(&f.object),
+        Some(f) => ok_json(&f.object, Api::OpenAi),
         None => no_such("File", &id),
     }
 }
 
-async fn file_content(
-    State(st): State<Arc<MockState>>,
-    Extension(store): Extension<Arc<Store>>,
-    Path(id): Path<String>,
-    req: Request,
-) -> Response {
-    if let Err(resp) = st.authorize(req.headers(), Api::OpenAi) {
-        return *resp;
-    }
+async fn file_content(Extension(store): Extension<Arc<Store>>, Path(id): Path<String>) -> Response {
     let content = lock(&store.files).get(&id).map(|f| f.content.clone());
     match content {
         Some(bytes) => {
@@ -319,17 +266,9 @@ struct Deleted {
     deleted: bool,
 }
 
-async fn delete_file(
-    State(st): State<Arc<MockState>>,
-    Extension(store): Extension<Arc<Store>>,
-    Path(id): Path<String>,
-    req: Request,
-) -> Response {
-    if let Err(resp) = st.authorize(req.headers(), Api::OpenAi) {
-        return *resp;
-    }
+async fn delete_file(Extension(store): Extension<Arc<Store>>, Path(id): Path<String>) -> Response {
     match lock(&store.files).remove(&id) {
-        Some(_) => ok_json(&Deleted { id, object: "file", deleted: true }),
+        Some(_) => ok_json(&Deleted { id, object: "file", deleted: true }, Api::OpenAi),
         None => no_such("File", &id),
     }
 }
@@ -476,12 +415,11 @@ async fn create_batch(
     let job = Arc::new(Job {
         id: record.id.clone(),
         record: Mutex::new(record.clone()),
-        cancel: tokio::sync::Notify::new(),
-        cancelled: false.into(),
+        cancel: Cancel::default(),
     });
     lock(&store.batches).push(job.clone());
     tokio::spawn(run_job(st, store, job, input));
-    ok_json(&record)
+    ok_json(&record, Api::OpenAi)
 }
 
 #[derive(Deserialize)]
@@ -490,55 +428,30 @@ struct ListQuery {
     after: Option<String>,
 }
 
-async fn list_batches(
-    State(st): State<Arc<MockState>>,
-    Extension(store): Extension<Arc<Store>>,
-    Query(q): Query<ListQuery>,
-    req: Request,
-) -> Response {
-    if let Err(resp) = st.authorize(req.headers(), Api::OpenAi) {
-        return *resp;
-    }
+async fn list_batches(Extension(store): Extension<Arc<Store>>, Query(q): Query<ListQuery>) -> Response {
     let limit = q.limit.unwrap_or(20).clamp(1, 100);
     let all: Vec<BatchObject> = lock(&store.batches).iter().rev().map(|j| lock(&j.record).clone()).collect();
-    let start = match &q.after {
-        Some(after) => all.iter().position(|b| &b.id == after).map_or(all.len(), |i| i + 1),
-        None => 0,
-    };
-    let data: Vec<BatchObject> = all.iter().skip(start).take(limit).cloned().collect();
-    ok_json(&List {
-        object: "list",
-        first_id: data.first().map(|b| b.id.clone()),
-        last_id: data.last().map(|b| b.id.clone()),
-        has_more: start + data.len() < all.len(),
-        data,
-    })
+    let (data, has_more) = page(&all, |b| &b.id, q.after.as_deref(), limit);
+    ok_json(
+        &List {
+            object: "list",
+            first_id: data.first().map(|b| b.id.clone()),
+            last_id: data.last().map(|b| b.id.clone()),
+            has_more,
+            data,
+        },
+        Api::OpenAi,
+    )
 }
 
-async fn get_batch(
-    State(st): State<Arc<MockState>>,
-    Extension(store): Extension<Arc<Store>>,
-    Path(id): Path<String>,
-    req: Request,
-) -> Response {
-    if let Err(resp) = st.authorize(req.headers(), Api::OpenAi) {
-        return *resp;
-    }
+async fn get_batch(Extension(store): Extension<Arc<Store>>, Path(id): Path<String>) -> Response {
     match store.job(&id) {
-        Some(job) => ok_json(&*lock(&job.record)),
+        Some(job) => ok_json(&*lock(&job.record), Api::OpenAi),
         None => no_such("batch", &id),
     }
 }
 
-async fn cancel_batch(
-    State(st): State<Arc<MockState>>,
-    Extension(store): Extension<Arc<Store>>,
-    Path(id): Path<String>,
-    req: Request,
-) -> Response {
-    if let Err(resp) = st.authorize(req.headers(), Api::OpenAi) {
-        return *resp;
-    }
+async fn cancel_batch(Extension(store): Extension<Arc<Store>>, Path(id): Path<String>) -> Response {
     let Some(job) = store.job(&id) else { return no_such("batch", &id) };
     let record = {
         let mut r = lock(&job.record);
@@ -546,8 +459,7 @@ async fn cancel_batch(
             Status::Validating | Status::InProgress | Status::Finalizing => {
                 r.status = Status::Cancelling;
                 r.cancelling_at = Some(unix_now());
-                job.cancelled.store(true, Ordering::SeqCst);
-                job.cancel.notify_waiters();
+                job.cancel.request();
             }
             // Asking again while it winds down is harmless.
             Status::Cancelling => {}
@@ -568,7 +480,7 @@ async fn cancel_batch(
         }
         r.clone()
     };
-    ok_json(&record)
+    ok_json(&record, Api::OpenAi)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -681,7 +593,7 @@ async fn run_job(st: Arc<MockState>, store: Arc<Store>, job: Arc<Job>, input: By
     let latency = st.config.latency();
     let stage = latency.ttft;
     let endpoint = lock(&job.record).endpoint.clone();
-    pause(&job, stage).await;
+    job.cancel.pause(stage).await;
     let items = match validate(&input, &endpoint) {
         Ok(items) => items,
         Err(errors) => {
@@ -703,13 +615,13 @@ async fn run_job(st: Arc<MockState>, store: Arc<Store>, job: Arc<Job>, input: By
     let mut output = Vec::new();
     let mut errors = Vec::new();
     for item in &items {
-        if job.cancelled.load(Ordering::SeqCst) {
+        if job.cancel.requested() {
             break;
         }
         let n = st.admitted.fetch_add(1, Ordering::Relaxed);
         let (status_code, body, tokens) = answer(&st, &item.body, n);
         let mut rng = Rng::new(reply::mix(st.config.seed ^ 0xBA7C, n));
-        pause(&job, latency.total(tokens, &mut rng)).await;
+        job.cancel.pause(latency.total(tokens, &mut rng)).await;
         let line = OutputLine {
             id: format!("batch_req_{:016x}{n:08x}", reply::mix(st.config.seed ^ 0xB47C, n)),
             custom_id: &item.custom_id,
@@ -731,13 +643,13 @@ async fn run_job(st: Arc<MockState>, store: Arc<Store>, job: Arc<Job>, input: By
             r.request_counts.failed += 1;
         }
     }
-    let cancelled = job.cancelled.load(Ordering::SeqCst);
+    let cancelled = job.cancel.requested();
     if !cancelled {
         let mut r = lock(&job.record);
         r.status = Status::Finalizing;
         r.finalizing_at = Some(unix_now());
     }
-    pause(&job, stage).await;
+    job.cancel.pause(stage).await;
     let output_id = (!output.is_empty())
         .then(|| store.add_file(format!("{}_output.jsonl", job.id), "batch_output", Bytes::from(output)).id);
     let error_id = (!errors.is_empty())
@@ -746,58 +658,13 @@ async fn run_job(st: Arc<MockState>, store: Arc<Store>, job: Arc<Job>, input: By
     r.output_file_id = output_id;
     r.error_file_id = error_id;
     let now = Some(unix_now());
-    if job.cancelled.load(Ordering::SeqCst) {
+    if job.cancel.requested() {
         r.status = Status::Cancelled;
         r.cancelled_at = now;
     } else {
         r.status = Status::Completed;
         r.completed_at = now;
     }
-}
-
-/// Sleep, but wake up early on cancel.
-async fn pause(job: &Job, d: Duration) {
-    if d.is_zero() {
-        return;
-    }
-    tokio::select! {
-        () = tokio::time::sleep(d) => {}
-        () = job.cancel.notified() => {}
-    }
-}
-
-#[derive(Serialize)]
-struct Completion<'a> {
-    id: String,
-    object: &'static str,
-    created: u64,
-    model: &'a str,
-    choices: [Choice<'a>; 1],
-    usage: Usage,
-    service_tier: &'static str,
-    system_fingerprint: &'static str,
-}
-
-#[derive(Serialize)]
-struct Choice<'a> {
-    index: u32,
-    message: Message<'a>,
-    logprobs: Option<()>,
-    finish_reason: &'static str,
-}
-
-#[derive(Serialize)]
-struct Message<'a> {
-    role: &'static str,
-    content: &'a str,
-    refusal: Option<()>,
-}
-
-#[derive(Serialize)]
-struct Usage {
-    prompt_tokens: u64,
-    completion_tokens: u64,
-    total_tokens: u64,
 }
 
 #[derive(Serialize)]
@@ -838,32 +705,8 @@ fn answer(st: &MockState, body: &[u8], n: u64) -> (u16, Value, usize) {
             return (500, error_body(ApiError::injected(StatusCode::INTERNAL_SERVER_ERROR)), 0);
         }
     }
-    let enc = encoding_for(&chat.model);
-    let prompt_tokens = chat.prompt_tokens(enc);
-    let natural = st.config.reply_tokens as usize;
-    let take = chat.max_output.map_or(natural, |m| natural.min(usize::try_from(m).unwrap_or(usize::MAX)));
-    let pieces = reply::generate(reply::mix(st.config.seed, chat.fingerprint()), natural, take);
-    let text = reply::join(&pieces);
-    let completion = Completion {
-        id: format!("chatcmpl-{:016x}{n:08x}", reply::mix(st.config.seed ^ 0xC4A7, n)),
-        object: "chat.completion",
-        created: unix_now(),
-        model: &chat.model,
-        choices: [Choice {
-            index: 0,
-            message: Message { role: "assistant", content: &text, refusal: None },
-            logprobs: None,
-            finish_reason: if take < natural { "length" } else { "stop" },
-        }],
-        usage: Usage {
-            prompt_tokens,
-            completion_tokens: pieces.len() as u64,
-            total_tokens: prompt_tokens + pieces.len() as u64,
-        },
-        service_tier: "batch",
-        system_fingerprint: "fp_llmkit_mock",
-    };
-    (200, serde_json::to_value(&completion).unwrap_or(Value::Null), pieces.len())
+    let (completion, tokens) = super::openai::batch_answer(st, &chat, n);
+    (200, completion, tokens)
 }
 
 #[cfg(test)]

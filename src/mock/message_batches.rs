@@ -19,9 +19,8 @@
 //! as it is created. Cancel stops processing; requests not yet processed are `canceled`.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -33,8 +32,8 @@ use serde_json::Value;
 
 use super::faults::FailKind;
 use super::reply::{self, Rng};
-use super::wire::{json_response, Api, ApiError};
-use super::MockState;
+use super::wire::{ok_json, Api, ApiError};
+use super::{lock, page, Cancel, MockState};
 
 /// Most requests in one Message Batch.
 pub const MAX_REQUESTS: usize = 100_000;
@@ -64,19 +63,12 @@ impl Store {
     }
 }
 
-/// A poisoned lock only means another handler panicked mid-update; the data is still usable
-/// for an emulator.
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 struct Job {
     id: String,
     record: Mutex<BatchRecord>,
     /// The results JSONL, complete once the batch has ended.
     results: Mutex<Vec<u8>>,
-    cancel: tokio::sync::Notify,
-    cancelled: AtomicBool,
+    cancel: Cancel,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -128,17 +120,6 @@ struct Deleted {
 
 fn now_rfc3339() -> String {
     jiff::Timestamp::now().to_string()
-}
-
-fn ok_json<T: Serialize>(value: &T) -> Response {
-    match serde_json::to_vec(value) {
-        Ok(body) => json_response(StatusCode::OK, body),
-        Err(e) => {
-            let mut err = ApiError::injected(StatusCode::INTERNAL_SERVER_ERROR);
-            err.message = format!("mock could not encode its answer: {e}");
-            err.response(Api::Anthropic)
-        }
-    }
 }
 
 fn no_such(id: &str) -> Response {
@@ -232,9 +213,6 @@ async fn create(
     Extension(store): Extension<Arc<Store>>,
     req: Request,
 ) -> Response {
-    if let Err(resp) = st.authorize(req.headers(), Api::Anthropic) {
-        return *resp;
-    }
     let (parts, body) = req.into_parts();
     let body = match axum::body::to_bytes(body, MAX_BATCH_BYTES).await {
         Ok(b) => b,
@@ -264,29 +242,20 @@ async fn create(
         id,
         record: Mutex::new(record.clone()),
         results: Mutex::new(Vec::new()),
-        cancel: tokio::sync::Notify::new(),
-        cancelled: AtomicBool::new(false),
+        cancel: Cancel::default(),
     });
     lock(&store.jobs).push(job.clone());
     let url = results_url(&parts.headers, &job.id);
     tokio::spawn(run_job(st, job, items, url));
-    ok_json(&record)
+    ok_json(&record, Api::Anthropic)
 }
 
 // ---------------------------------------------------------------------------------------------
 // Read, list, cancel, delete
 
-async fn retrieve(
-    State(st): State<Arc<MockState>>,
-    Extension(store): Extension<Arc<Store>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(resp) = st.authorize(&headers, Api::Anthropic) {
-        return *resp;
-    }
+async fn retrieve(Extension(store): Extension<Arc<Store>>, Path(id): Path<String>) -> Response {
     match store.job(&id) {
-        Some(job) => ok_json(&*lock(&job.record)),
+        Some(job) => ok_json(&*lock(&job.record), Api::Anthropic),
         None => no_such(&id),
     }
 }
@@ -297,39 +266,22 @@ struct ListQuery {
     after_id: Option<String>,
 }
 
-async fn list(
-    State(st): State<Arc<MockState>>,
-    Extension(store): Extension<Arc<Store>>,
-    Query(q): Query<ListQuery>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(resp) = st.authorize(&headers, Api::Anthropic) {
-        return *resp;
-    }
+async fn list(Extension(store): Extension<Arc<Store>>, Query(q): Query<ListQuery>) -> Response {
     let limit = q.limit.unwrap_or(20).clamp(1, 1000);
     let all: Vec<BatchRecord> = lock(&store.jobs).iter().rev().map(|j| lock(&j.record).clone()).collect();
-    let start = match &q.after_id {
-        Some(after) => all.iter().position(|b| &b.id == after).map_or(all.len(), |i| i + 1),
-        None => 0,
-    };
-    let data: Vec<BatchRecord> = all.iter().skip(start).take(limit).cloned().collect();
-    ok_json(&List {
-        first_id: data.first().map(|b| b.id.clone()),
-        last_id: data.last().map(|b| b.id.clone()),
-        has_more: start + data.len() < all.len(),
-        data,
-    })
+    let (data, has_more) = page(&all, |b| &b.id, q.after_id.as_deref(), limit);
+    ok_json(
+        &List {
+            first_id: data.first().map(|b| b.id.clone()),
+            last_id: data.last().map(|b| b.id.clone()),
+            has_more,
+            data,
+        },
+        Api::Anthropic,
+    )
 }
 
-async fn results(
-    State(st): State<Arc<MockState>>,
-    Extension(store): Extension<Arc<Store>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(resp) = st.authorize(&headers, Api::Anthropic) {
-        return *resp;
-    }
+async fn results(Extension(store): Extension<Arc<Store>>, Path(id): Path<String>) -> Response {
     let Some(job) = store.job(&id) else { return no_such(&id) };
     if lock(&job.record).processing_status != Status::Ended {
         return invalid(
@@ -343,15 +295,7 @@ async fn results(
     resp
 }
 
-async fn cancel(
-    State(st): State<Arc<MockState>>,
-    Extension(store): Extension<Arc<Store>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(resp) = st.authorize(&headers, Api::Anthropic) {
-        return *resp;
-    }
+async fn cancel(Extension(store): Extension<Arc<Store>>, Path(id): Path<String>) -> Response {
     let Some(job) = store.job(&id) else { return no_such(&id) };
     let record = {
         let mut r = lock(&job.record);
@@ -359,8 +303,7 @@ async fn cancel(
             Status::InProgress => {
                 r.processing_status = Status::Canceling;
                 r.cancel_initiated_at = Some(now_rfc3339());
-                job.cancelled.store(true, Ordering::SeqCst);
-                job.cancel.notify_waiters();
+                job.cancel.request();
             }
             // Asking again while it winds down is harmless.
             Status::Canceling => {}
@@ -373,18 +316,10 @@ async fn cancel(
         }
         r.clone()
     };
-    ok_json(&record)
+    ok_json(&record, Api::Anthropic)
 }
 
-async fn delete(
-    State(st): State<Arc<MockState>>,
-    Extension(store): Extension<Arc<Store>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(resp) = st.authorize(&headers, Api::Anthropic) {
-        return *resp;
-    }
+async fn delete(Extension(store): Extension<Arc<Store>>, Path(id): Path<String>) -> Response {
     let Some(job) = store.job(&id) else { return no_such(&id) };
     if lock(&job.record).processing_status != Status::Ended {
         return invalid(
@@ -393,7 +328,7 @@ async fn delete(
         );
     }
     lock(&store.jobs).retain(|j| j.id != id);
-    ok_json(&Deleted { id, kind: "message_batch_deleted" })
+    ok_json(&Deleted { id, kind: "message_batch_deleted" }, Api::Anthropic)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -463,17 +398,17 @@ fn append(out: &mut Vec<u8>, custom_id: &str, result: Outcome) {
 async fn run_job(st: Arc<MockState>, job: Arc<Job>, items: Vec<Item>, results_url: String) {
     let latency = st.config.latency();
     let stage = latency.ttft;
-    pause(&job, stage).await;
+    job.cancel.pause(stage).await;
     let mut out = Vec::new();
     let mut done = 0;
     for item in &items {
-        if job.cancelled.load(Ordering::SeqCst) {
+        if job.cancel.requested() {
             break;
         }
         let n = st.admitted.fetch_add(1, Ordering::Relaxed);
         let (outcome, tokens) = process(&st, &item.params, n);
         let mut rng = Rng::new(reply::mix(st.config.seed ^ 0xA11B, n));
-        pause(&job, latency.total(tokens, &mut rng)).await;
+        job.cancel.pause(latency.total(tokens, &mut rng)).await;
         let ok = matches!(outcome, Outcome::Succeeded { .. });
         append(&mut out, &item.custom_id, outcome);
         done += 1;
@@ -494,25 +429,14 @@ async fn run_job(st: Arc<MockState>, job: Arc<Job>, items: Vec<Item>, results_ur
         r.request_counts.processing -= canceled;
         r.request_counts.canceled += canceled;
     }
-    if !job.cancelled.load(Ordering::SeqCst) {
-        pause(&job, stage).await;
+    if !job.cancel.requested() {
+        job.cancel.pause(stage).await;
     }
     *lock(&job.results) = out;
     let mut r = lock(&job.record);
     r.processing_status = Status::Ended;
     r.ended_at = Some(now_rfc3339());
     r.results_url = Some(results_url);
-}
-
-/// Sleep, but wake up early on cancel.
-async fn pause(job: &Job, d: Duration) {
-    if d.is_zero() {
-        return;
-    }
-    tokio::select! {
-        () = tokio::time::sleep(d) => {}
-        () = job.cancel.notified() => {}
-    }
 }
 
 #[cfg(test)]

@@ -33,9 +33,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::Response;
 use axum::Router;
 use bytes::Bytes;
@@ -461,14 +462,7 @@ impl Planned {
         let body = match body {
             Ok(b) => b,
             Err(e) => {
-                return ApiError {
-                    status: StatusCode::INTERNAL_SERVER_ERROR,
-                    message: format!("mock could not encode its answer: {e}"),
-                    param: None,
-                    code: None,
-                    openai_type: "server_error",
-                }
-                .response(api)
+                return ApiError::internal(format!("mock could not encode its answer: {e}")).response(api)
             }
         };
         if self.cut {
@@ -500,8 +494,8 @@ pub fn router(state: Arc<MockState>) -> Router {
     Router::new()
         .merge(openai::routes())
         .merge(anthropic::routes())
-        .merge(batches::routes())
-        .merge(message_batches::routes())
+        .merge(keyed(batches::routes(), &state, Api::OpenAi))
+        .merge(keyed(message_batches::routes(), &state, Api::Anthropic))
         // Every route above needs a token when OAuth clients are configured; the token
         // endpoint itself (merged after the layer) does not.
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), oauth::require_token))
@@ -509,6 +503,71 @@ pub fn router(state: Arc<MockState>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
+}
+
+/// `--require-key` in front of every route of `routes`, whose errors speak `api`: for routes
+/// that check the key before anything else, so each handler need not repeat the check.
+fn keyed(routes: Router<Arc<MockState>>, state: &Arc<MockState>, api: Api) -> Router<Arc<MockState>> {
+    let check = move |State(st): State<Arc<MockState>>, req: Request, next: Next| async move {
+        match st.authorize(req.headers(), api) {
+            Ok(()) => next.run(req).await,
+            Err(resp) => *resp,
+        }
+    };
+    routes.route_layer(axum::middleware::from_fn_with_state(state.clone(), check))
+}
+
+/// Cancellation of a running batch: a flag its worker checks between requests, and a wake-up
+/// for the pause it may be in.
+#[derive(Default)]
+pub(crate) struct Cancel {
+    requested: std::sync::atomic::AtomicBool,
+    wake: tokio::sync::Notify,
+}
+
+impl Cancel {
+    pub(crate) fn request(&self) {
+        self.requested.store(true, Ordering::SeqCst);
+        self.wake.notify_waiters();
+    }
+
+    pub(crate) fn requested(&self) -> bool {
+        self.requested.load(Ordering::SeqCst)
+    }
+
+    /// Sleep for `d`, but wake up early on cancel.
+    pub(crate) async fn pause(&self, d: Duration) {
+        if d.is_zero() {
+            return;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(d) => {}
+            () = self.wake.notified() => {}
+        }
+    }
+}
+
+/// One page of a listing: the items after the one whose id is `after` (none when that id is
+/// unknown, as the real APIs answer), at most `limit`, and whether more follow.
+pub(crate) fn page<T: Clone>(
+    all: &[T],
+    id: impl Fn(&T) -> &str,
+    after: Option<&str>,
+    limit: usize,
+) -> (Vec<T>, bool) {
+    let start = match after {
+        Some(after) => all.iter().position(|x| id(x) == after).map_or(all.len(), |i| i + 1),
+        None => 0,
+    };
+    let data: Vec<T> = all.iter().skip(start).take(limit).cloned().collect();
+    let has_more = start + data.len() < all.len();
+    (data, has_more)
+}
+
+/// A poisoned lock only means another handler panicked mid-update; the data is still usable
+/// for an emulator, and refusing every later request would be worse.
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 async fn method_not_allowed(req: Request) -> Response {
@@ -607,6 +666,59 @@ mod tests {
         assert_eq!(config.token_ttl, DEFAULT_TOKEN_TTL);
         assert!(!format!("{config:?}").contains("sk-secret"));
         assert!(!config.summary().contains("sk-secret"));
+    }
+
+    /// The batch emulations check `--require-key` in one layer: every route refuses a request
+    /// without the key in its API's error shape, and lets it through with the key.
+    #[tokio::test]
+    async fn batch_routes_require_the_key() {
+        use tower::ServiceExt;
+        let config = MockConfig { require_key: Some("k1".into()), ..MockConfig::default() };
+        let app = router(Arc::new(MockState::new(config)));
+        let routes = [
+            ("POST", "/v1/files", Api::OpenAi),
+            ("GET", "/v1/files", Api::OpenAi),
+            ("GET", "/v1/files/f", Api::OpenAi),
+            ("DELETE", "/v1/files/f", Api::OpenAi),
+            ("GET", "/v1/files/f/content", Api::OpenAi),
+            ("POST", "/v1/batches", Api::OpenAi),
+            ("GET", "/v1/batches", Api::OpenAi),
+            ("GET", "/v1/batches/b", Api::OpenAi),
+            ("POST", "/v1/batches/b/cancel", Api::OpenAi),
+            ("POST", "/v1/messages/batches", Api::Anthropic),
+            ("GET", "/v1/messages/batches", Api::Anthropic),
+            ("GET", "/v1/messages/batches/b", Api::Anthropic),
+            ("DELETE", "/v1/messages/batches/b", Api::Anthropic),
+            ("GET", "/v1/messages/batches/b/results", Api::Anthropic),
+            ("POST", "/v1/messages/batches/b/cancel", Api::Anthropic),
+        ];
+        for (method, path, api) in routes {
+            let request = |key: Option<&str>| {
+                let mut b = Request::builder().method(method).uri(path);
+                if let Some(k) = key {
+                    b = b.header("x-api-key", k);
+                }
+                b.body(axum::body::Body::empty()).unwrap()
+            };
+            let resp = app.clone().oneshot(request(None)).await.unwrap();
+            assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{method} {path}");
+            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            let shape = if v["type"] == "error" { Api::Anthropic } else { Api::OpenAi };
+            assert_eq!(shape, api, "{method} {path}: {v}");
+            let resp = app.clone().oneshot(request(Some("k1"))).await.unwrap();
+            assert_ne!(resp.status(), StatusCode::UNAUTHORIZED, "{method} {path} with the key");
+        }
+    }
+
+    #[test]
+    fn pages_follow_the_after_cursor() {
+        let all: Vec<String> = ["a", "b", "c", "d"].map(String::from).into();
+        let ids = |(data, more): (Vec<String>, bool)| (data.join(","), more);
+        assert_eq!(ids(page(&all, String::as_str, None, 2)), ("a,b".into(), true));
+        assert_eq!(ids(page(&all, String::as_str, Some("b"), 2)), ("c,d".into(), false));
+        assert_eq!(ids(page(&all, String::as_str, Some("d"), 2)), (String::new(), false));
+        assert_eq!(ids(page(&all, String::as_str, Some("zz"), 2)), (String::new(), false), "unknown cursor");
     }
 
     #[test]

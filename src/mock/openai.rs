@@ -244,6 +244,62 @@ struct Completion<'a> {
     system_fingerprint: &'static str,
 }
 
+impl<'a> Completion<'a> {
+    /// A finished completion (what `/v1/chat/completions` answers, and a Batch API output line
+    /// carries).
+    fn whole(
+        id: &'a str,
+        created: u64,
+        model: &'a str,
+        text: &'a str,
+        finish: &'a str,
+        usage: UsageOut,
+        service_tier: &'static str,
+    ) -> Self {
+        Completion {
+            id,
+            object: "chat.completion",
+            created,
+            model,
+            choices: [CompletionChoice {
+                index: 0,
+                message: AssistantMessage {
+                    role: "assistant",
+                    content: text,
+                    refusal: None,
+                    annotations: [],
+                },
+                logprobs: None,
+                finish_reason: finish,
+            }],
+            usage,
+            service_tier,
+            system_fingerprint: FINGERPRINT,
+        }
+    }
+}
+
+/// The id of completion number `n`: the same whether it is answered directly or in a batch.
+fn completion_id(seed: u64, n: u64) -> String {
+    format!("chatcmpl-{:016x}{n:08x}", reply::mix(seed ^ 0xC4A7, n))
+}
+
+/// The completion `/v1/chat/completions` gives a valid request numbered `n` (same text, usage
+/// and id), with its reply length in tokens: what the Batch API emulation writes to its output
+/// file. Admission and faults are the caller's.
+pub(super) fn batch_answer(st: &MockState, chat: &Chat, n: u64) -> (serde_json::Value, usize) {
+    let prompt_tokens = chat.prompt_tokens(encoding_for(&chat.model));
+    let natural = st.config.reply_tokens as usize;
+    let take = chat.max_output.map_or(natural, |m| natural.min(usize::try_from(m).unwrap_or(usize::MAX)));
+    let pieces = reply::generate(reply::mix(st.config.seed, chat.fingerprint()), natural, take);
+    let text = reply::join(&pieces);
+    let id = completion_id(st.config.seed, n);
+    let finish = if take < natural { "length" } else { "stop" };
+    let usage = UsageOut::new(prompt_tokens, pieces.len() as u64);
+    let doc = Completion::whole(&id, unix_now(), &chat.model, &text, finish, usage, "batch");
+    (serde_json::to_value(&doc).unwrap_or(serde_json::Value::Null), pieces.len())
+}
+
 #[derive(Serialize)]
 struct CompletionChoice<'a> {
     index: u32,
@@ -349,7 +405,7 @@ async fn chat_completions(State(st): State<Arc<MockState>>, req: Request) -> Res
         Err(resp) => return *resp,
     };
     let finish = if planned.truncated { "length" } else { "stop" };
-    let id = format!("chatcmpl-{:016x}{:08x}", reply::mix(st.config.seed ^ 0xC4A7, planned.n), planned.n);
+    let id = completion_id(st.config.seed, planned.n);
     let created = unix_now();
     let usage = UsageOut::new(prompt_tokens, planned.pieces.len() as u64);
     if chat.stream {
@@ -358,26 +414,7 @@ async fn chat_completions(State(st): State<Arc<MockState>>, req: Request) -> Res
     } else {
         planned.wait_whole().await;
         let text = reply::join(&planned.pieces);
-        let doc = Completion {
-            id: &id,
-            object: "chat.completion",
-            created,
-            model: &chat.model,
-            choices: [CompletionChoice {
-                index: 0,
-                message: AssistantMessage {
-                    role: "assistant",
-                    content: &text,
-                    refusal: None,
-                    annotations: [],
-                },
-                logprobs: None,
-                finish_reason: finish,
-            }],
-            usage,
-            service_tier: "default",
-            system_fingerprint: FINGERPRINT,
-        };
+        let doc = Completion::whole(&id, created, &chat.model, &text, finish, usage, "default");
         planned.respond_json(api, to_json(&doc, text.len() + chat.model.len() + 640))
     }
 }

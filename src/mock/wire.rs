@@ -70,6 +70,18 @@ impl ApiError {
         }
     }
 
+    /// 500: the mock itself failed (an answer it could not encode, a poisoned lock, a
+    /// recording it cannot read).
+    pub fn internal(message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: message.into(),
+            param: None,
+            code: None,
+            openai_type: "server_error",
+        }
+    }
+
     pub fn not_found(method: &str, path: &str) -> Self {
         ApiError {
             status: StatusCode::NOT_FOUND,
@@ -202,6 +214,14 @@ pub fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
     *resp.status_mut() = status;
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     resp
+}
+
+/// A 200 JSON answer of `value`, or a 500 in `api`'s error shape if it cannot be encoded.
+pub fn ok_json<T: Serialize>(value: &T, api: Api) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(body) => json_response(StatusCode::OK, body),
+        Err(e) => ApiError::internal(format!("mock could not encode its answer: {e}")).response(api),
+    }
 }
 
 /// Serialize into a buffer sized for the expected output (no regrowth on the hot path).

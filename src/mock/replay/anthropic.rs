@@ -22,7 +22,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::super::body::{sse_event, Paced, PacedWriter};
+use super::super::anthropic::{self, OutputUsage, StopDelta};
+use super::super::body::{Paced, PacedWriter};
 use super::pieces;
 use crate::commands::replay::normalize::MatchOn;
 use crate::provider::anthropic::{
@@ -439,17 +440,8 @@ pub(super) fn message(r: &Recorded) -> Result<Vec<u8>, serde_json::Error> {
     })
 }
 
-#[derive(Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum Event<'a> {
-    MessageStart { message: MessageOut<'a> },
-    ContentBlockStart { index: usize, content_block: BlockOut<'a> },
-    Ping,
-    ContentBlockDelta { index: usize, delta: DeltaOut<'a> },
-    ContentBlockStop { index: usize },
-    MessageDelta { delta: StopDelta<'a>, usage: OutputUsage },
-    MessageStop,
-}
+/// Replay's stream events: any recorded block kind.
+type Event<'a> = anthropic::Event<'a, MessageOut<'a>, BlockOut<'a>, DeltaOut<'a>>;
 
 #[derive(Serialize)]
 #[serde(tag = "type")]
@@ -462,34 +454,8 @@ enum DeltaOut<'a> {
     InputJson { partial_json: &'a str },
 }
 
-#[derive(Serialize)]
-struct StopDelta<'a> {
-    stop_reason: &'a str,
-    stop_sequence: Option<()>,
-}
-
-#[derive(Serialize)]
-struct OutputUsage {
-    output_tokens: u64,
-}
-
-impl Event<'_> {
-    fn name(&self) -> &'static str {
-        match self {
-            Event::MessageStart { .. } => "message_start",
-            Event::ContentBlockStart { .. } => "content_block_start",
-            Event::Ping => "ping",
-            Event::ContentBlockDelta { .. } => "content_block_delta",
-            Event::ContentBlockStop { .. } => "content_block_stop",
-            Event::MessageDelta { .. } => "message_delta",
-            Event::MessageStop => "message_stop",
-        }
-    }
-}
-
 fn put(w: &mut PacedWriter, e: &Event<'_>) -> Result<(), serde_json::Error> {
-    sse_event(w, e.name(), &serde_json::to_vec(e)?);
-    Ok(())
+    e.put(w)
 }
 
 /// The SSE answer: `message_start` (input usage), per block `content_block_start`, deltas

@@ -453,16 +453,7 @@ async fn answer(
 
 /// A recorded answer in the Messages API's dialect.
 async fn answer_anthropic(response: &Value, stream: bool, ttft: Duration, total: Duration) -> Response {
-    let fail = |e: String| {
-        ApiError {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            message: e,
-            param: None,
-            code: None,
-            openai_type: "server_error",
-        }
-        .response(Api::Anthropic)
-    };
+    let fail = |e: String| ApiError::internal(e).response(Api::Anthropic);
     let recorded: anthropic::Recorded = match serde_json::from_value(response.clone()) {
         Ok(r) => r,
         Err(e) => return fail(format!("the recorded response is not a chat completion: {e}")),
@@ -485,19 +476,7 @@ async fn answer_anthropic(response: &Value, stream: bool, ttft: Duration, total:
 }
 
 fn server_error(message: &str) -> Response {
-    server_error_in(Api::OpenAi, message)
-}
-
-/// A 500 in `api`'s error shape.
-fn server_error_in(api: Api, message: &str) -> Response {
-    ApiError {
-        status: StatusCode::INTERNAL_SERVER_ERROR,
-        message: message.to_string(),
-        param: None,
-        code: None,
-        openai_type: "server_error",
-    }
-    .response(api)
+    ApiError::internal(message).response(Api::OpenAi)
 }
 
 fn ms(v: f64) -> Duration {
@@ -731,7 +710,7 @@ async fn fall_through(
     key: &str,
     api: Api,
 ) -> Result<Entry, Response> {
-    let fail = |message: String| server_error_in(api, &message);
+    let fail = |message: String| ApiError::internal(message).response(api);
     let Some(client) = &st.client else { return Err(fail("fallthrough client missing".into())) };
     let mut upstream = body.clone();
     if let Value::Object(map) = &mut upstream {
